@@ -1,0 +1,67 @@
+using CacheBus.Service.Redis;
+using CacheBus.Service.Replication;
+using CacheBus.Service.Rules;
+using MassTransit;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using StackExchange.Redis;
+
+namespace CacheBus.Service;
+
+/// <summary>Wires CacheBus into a host: validated options, the bus, and the parts the configured role runs.</summary>
+public static class CacheBusHostingExtensions
+{
+    public static IHostApplicationBuilder AddCacheBus(this IHostApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddSingleton(TimeProvider.System);
+        services.AddOptions<CacheBusOptions>().BindConfiguration(CacheBusOptions.Section).ValidateOnStart();
+        services.AddOptions<ConnectionStringsOptions>().BindConfiguration(ConnectionStringsOptions.Section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<ConnectionStringsOptions>, ConnectionStringsValidator>();
+        services.AddOptions<RulesOptions>().BindConfiguration(RulesOptions.Section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<RulesOptions>, RulesOptionsValidator>();
+        services.AddOptions<ReplicationOptions>().BindConfiguration(ReplicationOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<RuleSet>();
+
+        var role = builder.Configuration.GetSection(CacheBusOptions.Section).Get<CacheBusOptions>()?.Role ?? CacheBusRole.All;
+        services.AddMassTransit(bus =>
+        {
+            if (role.HasFlag(CacheBusRole.Consumers))
+            {
+                bus.AddConsumer<RedisEvictionConsumer, RedisEvictionConsumerDefinition>();
+            }
+
+            bus.UsingRabbitMq((context, rabbit) =>
+            {
+                rabbit.Host(new Uri(context.GetRequiredService<IOptions<ConnectionStringsOptions>>().Value.RabbitMq!));
+                rabbit.ConfigureEndpoints(context);
+            });
+        });
+
+        // The listener must not publish before the bus (and the consumers' queues) are up.
+        services.Configure<MassTransitHostOptions>(host => host.WaitUntilStarted = true);
+
+        if (role.HasFlag(CacheBusRole.Consumers))
+        {
+            services.AddSingleton<IConnectionMultiplexer>(sp => ConnectToRedis(sp.GetRequiredService<IOptions<ConnectionStringsOptions>>().Value));
+        }
+
+        if (role.HasFlag(CacheBusRole.Listener))
+        {
+            services.AddSingleton(sp => NpgsqlDataSource.Create(sp.GetRequiredService<IOptions<ConnectionStringsOptions>>().Value.Postgres!));
+            services.AddSingleton<BatchPublisher>();
+            services.AddHostedService<ReplicationListener>();
+        }
+
+        return builder;
+    }
+
+    private static ConnectionMultiplexer ConnectToRedis(ConnectionStringsOptions connections)
+    {
+        var options = ConfigurationOptions.Parse(connections.Redis!);
+
+        // Keep retrying in the background instead of failing start-up; commands fail (and are retried) meanwhile.
+        options.AbortOnConnectFail = false;
+        return ConnectionMultiplexer.Connect(options);
+    }
+}

@@ -1,0 +1,25 @@
+using MassTransit;
+
+namespace CacheBus.Service.Redis;
+
+/// <summary>Endpoint and retry settings of the eviction consumer, kept beside it.</summary>
+internal sealed class RedisEvictionConsumerDefinition : ConsumerDefinition<RedisEvictionConsumer>
+{
+    public RedisEvictionConsumerDefinition()
+    {
+        EndpointName = "cachebus-redis-eviction";
+        ConcurrentMessageLimit = 8;
+    }
+
+    protected override void ConfigureConsumer(
+        IReceiveEndpointConfigurator endpointConfigurator,
+        IConsumerConfigurator<RedisEvictionConsumer> consumerConfigurator,
+        IRegistrationContext context)
+    {
+        endpointConfigurator.PrefetchCount = 32;
+
+        // A Redis outage is waited out: retries back off up to half a minute before the message is set aside.
+        endpointConfigurator.UseMessageRetry(retry => retry.Exponential(
+            10, TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(200)));
+    }
+}

@@ -1,0 +1,140 @@
+using System.Threading.Channels;
+using CacheBus.Contracts;
+using CacheBus.Service.Rules;
+using Npgsql.Replication.PgOutput;
+using Npgsql.Replication.PgOutput.Messages;
+
+namespace CacheBus.Service.Replication;
+
+/// <summary>
+/// Turns pgoutput messages into contract row changes. Values are copied out at once: Npgsql reads the stream as
+/// it goes, so a value not read before the next message is gone.
+/// </summary>
+internal sealed class ChangeDecoder(IReadOnlyDictionary<TableName, TableSchema> tables)
+{
+    private uint _xid;
+    private DateTimeOffset _commitTime;
+    private string _commitLsn = "0/0";
+
+    public async ValueTask DecodeAsync(PgOutputReplicationMessage message, ChannelWriter<StreamItem> output, CancellationToken ct)
+    {
+        switch (message)
+        {
+            case BeginMessage begin:
+                _xid = begin.TransactionXid;
+                _commitTime = new DateTimeOffset(begin.TransactionCommitTimestamp, TimeSpan.Zero);
+                _commitLsn = begin.TransactionFinalLsn.ToString();
+                break;
+            case InsertMessage insert when Schema(insert.Relation) is { } schema:
+                var inserted = await ReadAsync(insert.NewRow, insert.Relation, keyOnly: false, ct);
+                await output.WriteAsync(StreamItem.Row(Change(schema, RowOperation.Insert, inserted.Values, null, inserted)), ct);
+                break;
+            case UpdateMessage update when Schema(update.Relation) is { } schema:
+                await output.WriteAsync(StreamItem.Row(await UpdateAsync(schema, update, ct)), ct);
+                break;
+            case DeleteMessage delete when Schema(delete.Relation) is { } schema:
+                var old = delete is FullDeleteMessage full
+                    ? await ReadAsync(full.OldRow, delete.Relation, keyOnly: false, ct)
+                    : await ReadAsync(((KeyDeleteMessage)delete).Key, delete.Relation, keyOnly: true, ct);
+                await output.WriteAsync(StreamItem.Row(Change(schema, RowOperation.Delete, old.Values, old, null)), ct);
+                break;
+            case TruncateMessage truncate:
+                foreach (var relation in truncate.Relations)
+                {
+                    if (Schema(relation) is { } truncated)
+                    {
+                        await output.WriteAsync(StreamItem.Row(Change(truncated, RowOperation.Truncate, null, null, null)), ct);
+                    }
+                }
+
+                break;
+            case CommitMessage commit:
+                await output.WriteAsync(StreamItem.Commit(commit.TransactionEndLsn), ct);
+                break;
+        }
+    }
+
+    private TableSchema? Schema(RelationMessage relation) =>
+        tables.GetValueOrDefault(new TableName(relation.Namespace, relation.RelationName));
+
+    private async ValueTask<RowChange> UpdateAsync(TableSchema schema, UpdateMessage update, CancellationToken ct)
+    {
+        // The old row must be read before the new one: both come from the same forward-only stream.
+        Row? old = update switch
+        {
+            FullUpdateMessage full => await ReadAsync(full.OldRow, update.Relation, keyOnly: false, ct),
+            IndexUpdateMessage index => await ReadAsync(index.Key, update.Relation, keyOnly: true, ct),
+            _ => null,
+        };
+        var @new = await ReadAsync(update.NewRow, update.Relation, keyOnly: false, ct);
+        return Change(schema, RowOperation.Update, old?.Values ?? @new.Values, old, @new);
+    }
+
+    private RowChange Change(TableSchema schema, RowOperation operation, IReadOnlyDictionary<string, string?>? keySource, Row? old, Row? @new) => new()
+    {
+        Schema = schema.Name.Schema,
+        Table = schema.Name.Table,
+        Operation = operation,
+        Key = keySource is null ? new Dictionary<string, string?>() : KeyOf(schema, keySource),
+        OldValues = old?.Values,
+        NewValues = @new?.Values,
+        UnchangedToastColumns = @new?.UnchangedToast ?? [],
+        ChangedColumns = ChangedColumns(operation, old, @new),
+        CommitLsn = _commitLsn,
+        CommitTime = _commitTime,
+        TransactionId = _xid,
+    };
+
+    private static Dictionary<string, string?> KeyOf(TableSchema schema, IReadOnlyDictionary<string, string?> row)
+    {
+        var key = new Dictionary<string, string?>(schema.PrimaryKey.Count, StringComparer.Ordinal);
+        foreach (var column in schema.PrimaryKey)
+        {
+            if (row.TryGetValue(column, out var value))
+            {
+                key[column] = value;
+            }
+        }
+
+        return key;
+    }
+
+    private static IReadOnlyList<string>? ChangedColumns(RowOperation operation, Row? old, Row? @new) => operation switch
+    {
+        RowOperation.Insert => [.. @new!.Values.Keys],
+        RowOperation.Delete => [.. old!.Values.Keys],
+        RowOperation.Update when old is { KeyOnly: false } => [.. @new!.Values
+            .Where(c => !old.Values.TryGetValue(c.Key, out var before) || before != c.Value)
+            .Select(c => c.Key)],
+        _ => null,
+    };
+
+    // A key tuple ('K') carries every column, the non-key ones as NULL: only the key columns are real values.
+    private static async ValueTask<Row> ReadAsync(ReplicationTuple tuple, RelationMessage relation, bool keyOnly, CancellationToken ct)
+    {
+        var values = new Dictionary<string, string?>(tuple.NumColumns, StringComparer.Ordinal);
+        List<string>? unchangedToast = null;
+        var i = 0;
+        await foreach (var value in tuple.WithCancellation(ct))
+        {
+            var column = relation.Columns[i++];
+            if (keyOnly && (column.Flags & RelationMessage.Column.ColumnFlags.PartOfKey) == 0)
+            {
+                continue;
+            }
+
+            if (value.IsUnchangedToastedValue)
+            {
+                (unchangedToast ??= []).Add(column.ColumnName);
+            }
+            else
+            {
+                values[column.ColumnName] = value.IsDBNull ? null : await value.Get<string>(ct);
+            }
+        }
+
+        return new Row(values, unchangedToast ?? [], keyOnly);
+    }
+
+    private sealed record Row(Dictionary<string, string?> Values, IReadOnlyList<string> UnchangedToast, bool KeyOnly);
+}

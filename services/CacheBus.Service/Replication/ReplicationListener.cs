@@ -1,0 +1,111 @@
+using System.Threading.Channels;
+using CacheBus.Service.Rules;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using Npgsql.Replication;
+using Npgsql.Replication.PgOutput;
+
+namespace CacheBus.Service.Replication;
+
+/// <summary>
+/// Streams committed changes from the slot and hands them to the publisher. At start it checks the rules against
+/// the catalog and creates the publication and slot; a failure there stops start-up. After a failure while
+/// streaming it reconnects with backoff and resumes from the slot's confirmed position, so an unconfirmed change is
+/// published again rather than lost.
+/// </summary>
+internal sealed partial class ReplicationListener(
+    NpgsqlDataSource db,
+    RuleSet rules,
+    BatchPublisher publisher,
+    IOptions<ReplicationOptions> options,
+    TimeProvider time,
+    ILogger<ReplicationListener> logger) : BackgroundService
+{
+    private const int ChannelCapacity = 10_000;
+    private readonly ReplicationOptions _options = options.Value;
+    private IReadOnlyDictionary<TableName, TableSchema>? _tables;
+
+    public override async Task StartAsync(CancellationToken cancellationToken)
+    {
+        _tables = await SchemaCatalog.LoadAsync(db, rules, cancellationToken);
+        await ReplicationSetup.EnsureAsync(db, _options, _tables.Keys, cancellationToken);
+        await base.StartAsync(cancellationToken);
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var delay = TimeSpan.FromMilliseconds(100);
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await StreamAsync(() => delay = TimeSpan.FromMilliseconds(100), stoppingToken);
+            }
+            catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
+            {
+                // Nothing unconfirmed is lost by reconnecting: the slot replays from the last confirmed position.
+                LogStreamFailed(ex, delay);
+                await Task.Delay(delay, time, stoppingToken);
+                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, _options.MaxReconnectDelay.Ticks));
+            }
+        }
+    }
+
+    private async Task StreamAsync(Action onStreaming, CancellationToken stoppingToken)
+    {
+        await using var connection = new LogicalReplicationConnection(db.ConnectionString)
+        {
+            WalReceiverStatusInterval = _options.StatusInterval,
+        };
+        await connection.Open(stoppingToken);
+        using var session = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+        var channel = Channel.CreateBounded<StreamItem>(new BoundedChannelOptions(ChannelCapacity)
+        {
+            SingleReader = true,
+            SingleWriter = true,
+        });
+
+        var publishing = publisher.RunAsync(channel.Reader, connection.SetReplicationStatus, session.Token);
+        var reading = ReadAsync(connection, channel.Writer, onStreaming, session.Token);
+        var first = await Task.WhenAny(reading, publishing);
+        await session.CancelAsync();
+        try
+        {
+            await first;
+        }
+        finally
+        {
+            await Task.WhenAll(reading, publishing).ContinueWith(static _ => { }, TaskScheduler.Default);
+        }
+    }
+
+    private async Task ReadAsync(
+        LogicalReplicationConnection connection, ChannelWriter<StreamItem> output, Action onStreaming, CancellationToken ct)
+    {
+        var slot = new PgOutputReplicationSlot(_options.SlotName);
+        var replication = new PgOutputReplicationOptions(_options.PublicationName, PgOutputProtocolVersion.V1, binary: false);
+        var decoder = new ChangeDecoder(_tables!);
+        LogStreaming(_options.SlotName, _options.PublicationName);
+        onStreaming();
+        try
+        {
+            await foreach (var message in connection.StartReplication(slot, replication, ct))
+            {
+                await decoder.DecodeAsync(message, output, ct);
+            }
+
+            output.Complete();
+        }
+        catch (Exception ex)
+        {
+            output.Complete(ex);
+            throw;
+        }
+    }
+
+    [LoggerMessage(LogLevel.Information, "Streaming changes from slot {Slot} for publication {Publication}")]
+    private partial void LogStreaming(string slot, string publication);
+
+    [LoggerMessage(LogLevel.Error, "Replication stream failed; reconnecting in {Delay}")]
+    private partial void LogStreamFailed(Exception exception, TimeSpan delay);
+}

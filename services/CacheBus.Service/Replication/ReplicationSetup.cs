@@ -1,0 +1,65 @@
+using CacheBus.Service.Rules;
+using Npgsql;
+
+namespace CacheBus.Service.Replication;
+
+/// <summary>Creates the publication and the pgoutput slot when they are missing; existing ones are reused.</summary>
+internal static class ReplicationSetup
+{
+    public static async Task EnsureAsync(
+        NpgsqlDataSource db, ReplicationOptions options, IEnumerable<TableName> tables, CancellationToken ct)
+    {
+        var published = await PublishedTablesAsync(db, options.PublicationName, ct);
+        if (published is null)
+        {
+            var list = string.Join(", ", tables.Select(Quote));
+            await ExecuteAsync(db, $"CREATE PUBLICATION {Ident(options.PublicationName)} FOR TABLE {list}", ct);
+        }
+        else
+        {
+            foreach (var table in tables.Where(t => !published.Contains(t)))
+            {
+                await ExecuteAsync(db, $"ALTER PUBLICATION {Ident(options.PublicationName)} ADD TABLE {Quote(table)}", ct);
+            }
+        }
+
+        await using var slot = db.CreateCommand("""
+            SELECT pg_create_logical_replication_slot($1, 'pgoutput')
+            WHERE NOT EXISTS (SELECT 1 FROM pg_replication_slots WHERE slot_name = $1)
+            """);
+        slot.Parameters.Add(new NpgsqlParameter { Value = options.SlotName });
+        await slot.ExecuteNonQueryAsync(ct);
+    }
+
+    private static async Task<HashSet<TableName>?> PublishedTablesAsync(NpgsqlDataSource db, string publication, CancellationToken ct)
+    {
+        await using var command = db.CreateCommand("""
+            SELECT p.pubname, t.schemaname, t.tablename
+            FROM pg_publication p LEFT JOIN pg_publication_tables t ON t.pubname = p.pubname
+            WHERE p.pubname = $1
+            """);
+        command.Parameters.Add(new NpgsqlParameter { Value = publication });
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        HashSet<TableName>? tables = null;
+        while (await reader.ReadAsync(ct))
+        {
+            tables ??= [];
+            if (!reader.IsDBNull(1))
+            {
+                tables.Add(new TableName(reader.GetString(1), reader.GetString(2)));
+            }
+        }
+
+        return tables;
+    }
+
+    private static async Task ExecuteAsync(NpgsqlDataSource db, string sql, CancellationToken ct)
+    {
+        await using var command = db.CreateCommand(sql);
+        await command.ExecuteNonQueryAsync(ct);
+    }
+
+    private static string Quote(TableName table) => $"{Ident(table.Schema)}.{Ident(table.Table)}";
+
+    private static string Ident(string name) => $"\"{name.Replace("\"", "\"\"", StringComparison.Ordinal)}\"";
+}
