@@ -1,0 +1,101 @@
+using System.Diagnostics;
+using System.Text;
+
+namespace CacheBus.IntegrationTests.Infrastructure;
+
+/// <summary>
+/// CacheBus as its own process (the same build the README runs), so a test can kill it the way a crash would:
+/// SIGKILL, no shutdown code runs.
+/// </summary>
+internal sealed class ServiceProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly StringBuilder _output = new();
+
+    private ServiceProcess(IDictionary<string, string?> settings)
+    {
+        var start = new ProcessStartInfo("dotnet")
+        {
+            WorkingDirectory = AppContext.BaseDirectory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "CacheBus.Service.dll"));
+        start.Environment["DOTNET_ENVIRONMENT"] = "Test";
+        foreach (var (key, value) in settings)
+        {
+            start.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
+        }
+
+        _process = new Process { StartInfo = start };
+        _process.OutputDataReceived += (_, e) => Append(e.Data);
+        _process.ErrorDataReceived += (_, e) => Append(e.Data);
+        _process.Start();
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+    }
+
+    public string Output
+    {
+        get
+        {
+            lock (_output)
+            {
+                return _output.ToString();
+            }
+        }
+    }
+
+    public static ServiceProcess Start(IDictionary<string, string?> settings) => new(settings);
+
+    /// <summary>Waits until the process streams from the slot (PostgreSQL shows the slot active).</summary>
+    public async Task WaitUntilStreamingAsync(TestDatabase database)
+    {
+        await Eventually.AssertAsync(
+            async () => _process.HasExited
+                ? throw new InvalidOperationException($"CacheBus exited with {_process.ExitCode}:\n{Output}")
+                : await database.ScalarAsync<bool>(
+                    "SELECT coalesce(bool_or(active), false) FROM pg_replication_slots WHERE slot_name = $1", database.SlotName),
+            "CacheBus streaming from its slot",
+            TimeSpan.FromSeconds(60));
+    }
+
+    public async Task<int> WaitForExitAsync()
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        timeout.CancelAfter(TimeSpan.FromSeconds(60));
+        await _process.WaitForExitAsync(timeout.Token);
+        _process.WaitForExit(); // drains the redirected output
+        return _process.ExitCode;
+    }
+
+    /// <summary>SIGKILL: no graceful shutdown, no final status update to PostgreSQL, no acknowledgements.</summary>
+    public async Task KillAsync()
+    {
+        _process.Kill(entireProcessTree: true);
+        await _process.WaitForExitAsync(TestContext.Current.CancellationToken);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            await KillAsync();
+        }
+
+        _process.Dispose();
+    }
+
+    private void Append(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        lock (_output)
+        {
+            _output.AppendLine(line);
+        }
+    }
+}
