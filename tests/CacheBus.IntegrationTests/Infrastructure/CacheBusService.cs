@@ -19,6 +19,7 @@ internal sealed class CacheBusService(IHost host) : IAsyncDisposable
         ["ConnectionStrings:Redis"] = Servers.Redis,
         ["CacheBus:Replication:SlotName"] = database.SlotName,
         ["Logging:LogLevel:Default"] = "Warning",
+        ["Logging:LogLevel:Microsoft.Hosting.Lifetime"] = "Warning",
     };
 
     public static IHost Build(IDictionary<string, string?> settings)

@@ -1,0 +1,69 @@
+using CacheBus.IntegrationTests.Infrastructure;
+using CacheBus.Service;
+
+namespace CacheBus.IntegrationTests;
+
+/// <summary>Rules that contradict the database stop start-up with a message naming the setting.</summary>
+public sealed class StartupValidationTests : IAsyncLifetime
+{
+    private TestDatabase _database = null!;
+
+    public async ValueTask InitializeAsync() =>
+        _database = await TestDatabase.CreateAsync(TestContext.Current.CancellationToken);
+
+    public async ValueTask DisposeAsync() => await _database.DisposeAsync();
+
+    [Fact]
+    public async Task Start_RuleForUnknownTable_FailsNamingTheSetting()
+    {
+        var error = await StartFailingAsync(new() { ["CacheBus:Rules:Tables:prodcts:Keys:0"] = "product:{id}" });
+
+        Assert.Contains("CacheBus:Rules:Tables:prodcts: table public.prodcts does not exist", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Start_PlaceholderNamingNoColumn_FailsNamingTheSetting()
+    {
+        var error = await StartFailingAsync(new() { ["CacheBus:Rules:Tables:products:Keys:1"] = "product-list:{categoryid}" });
+
+        Assert.Contains("CacheBus:Rules:Tables:products:Keys:1", error.Message, StringComparison.Ordinal);
+        Assert.Contains("'categoryid'", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Start_InvalidRules_CreatesNoSlot()
+    {
+        await StartFailingAsync(new() { ["CacheBus:Rules:Tables:orders:Keys:0"] = "order:{order_id}" });
+
+        Assert.Equal(0L, await _database.ScalarAsync<long>(
+            "SELECT count(*) FROM pg_replication_slots WHERE slot_name = $1", _database.SlotName));
+    }
+
+    [Fact]
+    public async Task Process_EmptyTemplate_ExitsWithCode2AndNamesTheSetting()
+    {
+        var settings = CacheBusService.Settings(_database);
+        settings["CacheBus:Rules:Tables:profiles:Keys:0"] = "";
+        await using var process = ServiceProcess.Start(settings);
+
+        var exitCode = await process.WaitForExitAsync();
+
+        Assert.Equal(2, exitCode);
+        Assert.Contains("CacheBus:Rules:Tables:profiles:Keys:0", process.Output, StringComparison.Ordinal);
+        Assert.Contains("the template is empty", process.Output, StringComparison.Ordinal);
+    }
+
+    private async Task<CacheBusConfigurationException> StartFailingAsync(Dictionary<string, string?> overrides)
+    {
+        var settings = CacheBusService.Settings(_database);
+        foreach (var (key, value) in overrides)
+        {
+            settings[key] = value;
+        }
+
+        using var host = CacheBusService.Build(settings);
+        var error = await Assert.ThrowsAsync<CacheBusConfigurationException>(() => host.StartAsync(TestContext.Current.CancellationToken));
+        await host.StopAsync(TestContext.Current.CancellationToken);
+        return error;
+    }
+}
