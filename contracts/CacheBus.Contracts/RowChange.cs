@@ -43,8 +43,8 @@ public sealed record RowChange
     public IReadOnlyList<string> UnchangedToastColumns { get; init; } = [];
 
     /// <summary>
-    /// Columns whose value changed. Every column for an insert or delete; for an update, known only when the old
-    /// row was sent (null otherwise).
+    /// Columns whose value changed: for an insert every column of the new row, for a delete every column of the old
+    /// row as sent; for an update, known only when the whole old row was sent (REPLICA IDENTITY FULL), null otherwise.
     /// </summary>
     [JsonPropertyName("changedColumns")]
     public IReadOnlyList<string>? ChangedColumns { get; init; }

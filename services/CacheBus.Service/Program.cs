@@ -1,17 +1,20 @@
 using CacheBus.Service;
 using Microsoft.Extensions.Options;
 
-var builder = Host.CreateApplicationBuilder(args);
-builder.AddCacheBus();
-using var host = builder.Build();
 try
 {
+    var builder = Host.CreateApplicationBuilder(args);
+    builder.AddCacheBus();
+    using var host = builder.Build();
+
+    // Check every setting before anything starts, so all mistakes are reported together.
+    host.Services.GetRequiredService<IStartupValidator>().Validate();
     await host.RunAsync();
     return 0;
 }
-catch (Exception ex) when (ex is OptionsValidationException or CacheBusConfigurationException)
+catch (Exception ex) when (StartupErrors.ConfigurationFailures(ex) is { } failures)
 {
-    // Bad configuration: say which setting is wrong and stop, without a stack trace to dig through.
-    await Console.Error.WriteLineAsync($"CacheBus cannot start, the configuration is invalid:{Environment.NewLine}  {ex.Message.Replace("; ", $"{Environment.NewLine}  ", StringComparison.Ordinal).Replace(Environment.NewLine, $"{Environment.NewLine}  ", StringComparison.Ordinal)}");
+    await Console.Error.WriteLineAsync(
+        $"CacheBus cannot start, the configuration is invalid:{Environment.NewLine}  {string.Join($"{Environment.NewLine}  ", failures)}");
     return 2;
 }

@@ -53,6 +53,37 @@ public sealed class StartupValidationTests : IAsyncLifetime
         Assert.Contains("the template is empty", process.Output, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Process_SeveralMistakes_ReportsEveryOneAndExitsWithCode2()
+    {
+        var settings = CacheBusService.Settings(_database);
+        settings["CacheBus:Rules:Tables:orders:Keys:1"] = "order-history:{user_id";
+        settings["CacheBus:Replication:MaxBatchSize"] = "0";
+        settings["ConnectionStrings:Redis"] = "";
+        await using var process = ServiceProcess.Start(settings);
+
+        var exitCode = await process.WaitForExitAsync();
+
+        Assert.Equal(2, exitCode);
+        Assert.Contains("CacheBus:Rules:Tables:orders:Keys:1", process.Output, StringComparison.Ordinal);
+        Assert.Contains("CacheBus:Replication:MaxBatchSize", process.Output, StringComparison.Ordinal);
+        Assert.Contains("ConnectionStrings:Redis", process.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Process_UnknownRole_ExitsWithCode2AndNamesTheSetting()
+    {
+        var settings = CacheBusService.Settings(_database);
+        settings["CacheBus:Role"] = "Everything";
+        await using var process = ServiceProcess.Start(settings);
+
+        var exitCode = await process.WaitForExitAsync();
+
+        Assert.Equal(2, exitCode);
+        Assert.Contains("'CacheBus:Role'", process.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", process.Output, StringComparison.Ordinal); // a message, not a stack trace
+    }
+
     private async Task<CacheBusConfigurationException> StartFailingAsync(Dictionary<string, string?> overrides)
     {
         var settings = CacheBusService.Settings(_database);

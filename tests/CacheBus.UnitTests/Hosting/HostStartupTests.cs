@@ -30,8 +30,7 @@ public sealed class HostStartupTests
 
         var error = await Assert.ThrowsAsync<OptionsValidationException>(() => StartAsync(host));
 
-        // Data annotations name only the property, not its path CacheBus:Replication:MaxBatchSize.
-        Assert.Contains("'MaxBatchSize'", error.Message, StringComparison.Ordinal);
+        Assert.Contains("CacheBus:Replication:MaxBatchSize: 0 must be between 1 and 10000", error.Message, StringComparison.Ordinal);
     }
 
     private static IHost Build(params (string Key, string? Value)[] overrides)
