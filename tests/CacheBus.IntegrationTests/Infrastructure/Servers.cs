@@ -12,6 +12,8 @@ internal static class Servers
 
     public static string Redis => Required("CACHEBUS_REDIS");
 
+    public static string Memcached => Required("CACHEBUS_MEMCACHED");
+
     private static string Required(string name) =>
         Environment.GetEnvironmentVariable(name) is { Length: > 0 } value
             ? value
