@@ -1,3 +1,4 @@
+using CacheBus.Service.Django;
 using CacheBus.Service.Redis;
 using CacheBus.Service.Replication;
 using CacheBus.Service.Rules;
@@ -22,6 +23,9 @@ public static class CacheBusHostingExtensions
         services.AddSingleton<IValidateOptions<RulesOptions>, RulesOptionsValidator>();
         services.AddOptions<ReplicationOptions>().BindConfiguration(ReplicationOptions.Section).ValidateOnStart();
         services.AddSingleton<IValidateOptions<ReplicationOptions>, ReplicationOptionsValidator>();
+        services.AddOptions<DjangoOptions>().BindConfiguration(DjangoOptions.Section);
+        services.AddOptions<RedisOptions>().BindConfiguration(RedisOptions.Section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<RedisOptions>, RedisOptionsValidator>();
         services.AddSingleton<RuleSet>();
 
         var role = builder.Configuration.GetSection(CacheBusOptions.Section).Get<CacheBusOptions>()?.Role ?? CacheBusRole.All;
@@ -45,6 +49,9 @@ public static class CacheBusHostingExtensions
         if (role.HasFlag(CacheBusRole.Consumers))
         {
             services.AddSingleton<IConnectionMultiplexer>(sp => ConnectToRedis(sp.GetRequiredService<IOptions<ConnectionStringsOptions>>().Value));
+            services.AddSingleton<RedisInvalidator>();
+            services.AddSingleton<SecondEvictions>();
+            services.AddHostedService(sp => sp.GetRequiredService<SecondEvictions>());
         }
 
         if (role.HasFlag(CacheBusRole.Listener))

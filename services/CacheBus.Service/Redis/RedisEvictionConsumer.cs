@@ -1,28 +1,28 @@
 using CacheBus.Contracts;
 using CacheBus.Service.Rules;
 using MassTransit;
-using StackExchange.Redis;
 
 namespace CacheBus.Service.Redis;
 
 /// <summary>
-/// Deletes the Redis keys that a batch of row changes invalidates. Keys are coalesced (a key touched many times in
-/// a batch is deleted once) and the deletes are pipelined; the message is acknowledged only after Redis answered
-/// every one. Deleting is idempotent, so a redelivered batch does no harm.
+/// Applies what a batch of row changes invalidates in Redis: keys, tags, namespaces, pages and fragments. The
+/// message is acknowledged only after Redis answered every command. Everything it does is idempotent (deleting a
+/// key twice, emptying a tag twice, or bumping a generation once more only costs a cache miss), so a redelivered
+/// batch does no harm.
 /// </summary>
-internal sealed class RedisEvictionConsumer(IConnectionMultiplexer redis, RuleSet rules) : IConsumer<RowsChanged>
+internal sealed class RedisEvictionConsumer(RuleSet rules, RedisInvalidator invalidator, SecondEvictions secondEvictions)
+    : IConsumer<RowsChanged>
 {
     public async Task Consume(ConsumeContext<RowsChanged> context)
     {
-        var keys = new HashSet<string>(StringComparer.Ordinal);
-        rules.CollectKeys(context.Message.Changes, keys);
-        if (keys.Count == 0)
+        var targets = new HashSet<Target>();
+        rules.Collect(context.Message.Changes, targets);
+        if (targets.Count == 0)
         {
             return;
         }
 
-        // Single-key commands, all sent before any is awaited: one round trip, and valid on Redis Cluster too.
-        var database = redis.GetDatabase();
-        await Task.WhenAll(keys.Select(key => database.KeyDeleteAsync(key)));
+        await invalidator.ApplyAsync(targets);
+        secondEvictions.Schedule(targets.Where(t => t.Kind == TargetKind.Key).Select(t => t.RedisKey).Distinct());
     }
 }

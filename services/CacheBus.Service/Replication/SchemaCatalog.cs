@@ -32,11 +32,14 @@ internal static class SchemaCatalog
                 continue;
             }
 
-            for (var i = 0; i < rule.Keys.Count; i++)
+            foreach (var target in rule.Targets)
             {
-                foreach (var column in rule.Keys[i].Columns.Where(c => !schema.Columns.Contains(c)))
+                foreach (var part in target.Parts)
                 {
-                    failures.Add($"{rule.SettingPath}:Keys:{i}: '{rule.Keys[i]}' names column '{column}', which table {rule.Table} does not have");
+                    foreach (var column in part.Columns.Where(c => !schema.Columns.Contains(c)))
+                    {
+                        failures.Add($"{target.SettingPath}: '{part}' names column '{column}', which table {rule.Table} does not have");
+                    }
                 }
             }
 

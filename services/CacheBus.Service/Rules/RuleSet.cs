@@ -1,41 +1,56 @@
 using CacheBus.Contracts;
+using CacheBus.Service.Django;
+using CacheBus.Service.Redis;
 using Microsoft.Extensions.Options;
 
 namespace CacheBus.Service.Rules;
 
 /// <summary>
-/// The configured rules, compiled once. The listener uses it to know which tables to publish; the consumers use
-/// it to turn changes into keys, so both always agree.
+/// The configured rules, compiled once. The listener uses it to know which tables to publish; the consumers and
+/// the <c>explain</c> command use it to turn changes into Redis keys, so all of them always agree.
 /// </summary>
 internal sealed class RuleSet
 {
-    private readonly Dictionary<TableName, TableRule> _tables;
+    private readonly Dictionary<TableName, TableRule> _tables = [];
 
-    public RuleSet(IOptions<RulesOptions> options)
+    public RuleSet(IOptions<RulesOptions> rules, IOptions<DjangoOptions> django, IOptions<RedisOptions> redis)
     {
-        _tables = [];
-        foreach (var (name, table) in options.Value.Tables)
+        foreach (var (name, table) in rules.Value.Tables)
         {
-            var path = $"{RulesOptions.Section}:Tables:{name}";
-            var keys = table.Keys.Select(KeyTemplate.Parse).ToList();
             var tableName = TableName.Parse(name);
-            _tables[tableName] = new TableRule(tableName, path, keys);
+            _tables[tableName] = Compile(tableName, $"{RulesOptions.Section}:Tables:{name}", table, django.Value, redis.Value);
         }
     }
 
     public IEnumerable<TableRule> Tables => _tables.Values;
 
-    public bool Covers(TableName table) => _tables.ContainsKey(table);
+    public TableRule? For(TableName table) => _tables.GetValueOrDefault(table);
 
-    /// <summary>Adds the keys every change invalidates; changes to tables without rules add nothing.</summary>
-    public void CollectKeys(IEnumerable<RowChange> changes, ISet<string> keys)
+    /// <summary>Adds the targets every change invalidates; changes to tables without rules add nothing.</summary>
+    public void Collect(IEnumerable<RowChange> changes, ISet<Target> targets)
     {
         foreach (var change in changes)
         {
-            if (_tables.TryGetValue(new TableName(change.Schema, change.Table), out var rule))
-            {
-                rule.CollectKeys(change, keys);
-            }
+            For(new TableName(change.Schema, change.Table))?.Collect(change, targets);
         }
+    }
+
+    private static TableRule Compile(TableName table, string path, TableRuleOptions options, DjangoOptions django, RedisOptions redis)
+    {
+        var keys = options.DjangoCache is { } cacheName ? new DjangoKeys(django.Caches[cacheName]) : null;
+        Func<string, string> keyFunction = keys is null ? key => key : keys.Key;
+        var targets = new List<TargetTemplate>();
+        targets.AddRange(options.Keys.Select((t, i) => TargetTemplate.Key($"{path}:Keys:{i}", KeyTemplate.Parse(t), keyFunction)));
+        targets.AddRange(options.Tags.Select((t, i) => TargetTemplate.Tag($"{path}:Tags:{i}", KeyTemplate.Parse(t), keyFunction, redis.TagPrefix)));
+        targets.AddRange(options.Namespaces.Select((t, i) =>
+            TargetTemplate.Namespace($"{path}:Namespaces:{i}", KeyTemplate.Parse(t), keyFunction, redis.NamespacePrefix)));
+        if (keys is not null)
+        {
+            targets.AddRange(options.Pages.Select((t, i) => TargetTemplate.Page($"{path}:Pages:{i}", KeyTemplate.Parse(t), keys)));
+            targets.AddRange(options.Fragments.Select((f, i) => TargetTemplate.Fragment(
+                $"{path}:Fragments:{i}", f.Name!, [.. f.VaryOn.Select(KeyTemplate.Parse)], keys)));
+        }
+
+        return new TableRule(table, path, targets);
     }
 }

@@ -1,9 +1,10 @@
+using CacheBus.Service.Django;
 using Microsoft.Extensions.Options;
 
 namespace CacheBus.Service.Rules;
 
 /// <summary>Checks what can be checked without a database; every failure names the setting's path.</summary>
-internal sealed class RulesOptionsValidator : IValidateOptions<RulesOptions>
+internal sealed class RulesOptionsValidator(IOptions<DjangoOptions> django) : IValidateOptions<RulesOptions>
 {
     public ValidateOptionsResult Validate(string? name, RulesOptions options)
     {
@@ -22,24 +23,56 @@ internal sealed class RulesOptionsValidator : IValidateOptions<RulesOptions>
                 failures.Add($"{path}: '{table}' is not a table name (write 'table' or 'schema.table')");
             }
 
-            if (rule.Keys.Count == 0)
+            if (rule.Keys.Count + rule.Tags.Count + rule.Namespaces.Count + rule.Pages.Count + rule.Fragments.Count == 0)
             {
-                failures.Add($"{path}:Keys: the table has no key templates");
+                failures.Add($"{path}:Keys: the table has no keys, tags, namespaces, pages or fragments");
             }
 
-            for (var i = 0; i < rule.Keys.Count; i++)
+            ValidateDjango(path, rule, failures);
+            ValidateTemplates($"{path}:Keys", rule.Keys, failures);
+            ValidateTemplates($"{path}:Tags", rule.Tags, failures);
+            ValidateTemplates($"{path}:Namespaces", rule.Namespaces, failures);
+            ValidateTemplates($"{path}:Pages", rule.Pages, failures);
+            for (var i = 0; i < rule.Fragments.Count; i++)
             {
-                try
+                var fragment = rule.Fragments[i];
+                if (string.IsNullOrWhiteSpace(fragment.Name) || fragment.Name.Any(char.IsWhiteSpace))
                 {
-                    KeyTemplate.Parse(rule.Keys[i]);
+                    failures.Add($"{path}:Fragments:{i}:Name: '{fragment.Name}' is not a {{% cache %}} fragment name");
                 }
-                catch (FormatException ex)
-                {
-                    failures.Add($"{path}:Keys:{i}: '{rule.Keys[i]}': {ex.Message}");
-                }
+
+                ValidateTemplates($"{path}:Fragments:{i}:VaryOn", fragment.VaryOn, failures);
             }
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    private void ValidateDjango(string path, TableRuleOptions rule, List<string> failures)
+    {
+        if (rule.DjangoCache is { } cache && !django.Value.Caches.ContainsKey(cache))
+        {
+            failures.Add($"{path}:DjangoCache: '{cache}' is not configured in {DjangoOptions.Section}:Caches");
+        }
+
+        if (rule.DjangoCache is null && rule.Pages.Count + rule.Fragments.Count > 0)
+        {
+            failures.Add($"{path}:DjangoCache: pages and fragments are Django cache entries; name the Django cache they live in");
+        }
+    }
+
+    private static void ValidateTemplates(string path, List<string?> templates, List<string> failures)
+    {
+        for (var i = 0; i < templates.Count; i++)
+        {
+            try
+            {
+                KeyTemplate.Parse(templates[i]);
+            }
+            catch (FormatException ex)
+            {
+                failures.Add($"{path}:{i}: '{templates[i]}': {ex.Message}");
+            }
+        }
     }
 }

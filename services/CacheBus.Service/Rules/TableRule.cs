@@ -2,39 +2,39 @@ using CacheBus.Contracts;
 
 namespace CacheBus.Service.Rules;
 
-/// <summary>The compiled rules of one table, with the configuration path each came from (for error messages).</summary>
-internal sealed class TableRule(TableName table, string settingPath, IReadOnlyList<KeyTemplate> keys)
+/// <summary>The compiled rules of one table.</summary>
+internal sealed class TableRule(TableName table, string settingPath, IReadOnlyList<TargetTemplate> targets)
 {
     public TableName Table { get; } = table;
 
     public string SettingPath { get; } = settingPath;
 
-    public IReadOnlyList<KeyTemplate> Keys { get; } = keys;
+    public IReadOnlyList<TargetTemplate> Targets { get; } = targets;
 
     /// <summary>
-    /// Adds every key the change invalidates. Templates are applied to the row before and after the change, so a
+    /// Adds every target the change invalidates. Templates are applied to the row before and after the change, so a
     /// product that moved category invalidates both category lists.
     /// </summary>
-    public void CollectKeys(RowChange change, ISet<string> keys)
+    public void Collect(RowChange change, ISet<Target> targets)
     {
         if (change.Operation is RowOperation.Update or RowOperation.Delete)
         {
-            AddRendered(OldImage(change), keys);
+            AddRendered(OldImage(change), targets);
         }
 
         if (change.Operation is RowOperation.Insert or RowOperation.Update && change.NewValues is not null)
         {
-            AddRendered(NewImage(change), keys);
+            AddRendered(NewImage(change), targets);
         }
     }
 
-    private void AddRendered(IReadOnlyDictionary<string, string?> image, ISet<string> keys)
+    private void AddRendered(IReadOnlyDictionary<string, string?> image, ISet<Target> targets)
     {
-        foreach (var template in Keys)
+        foreach (var template in Targets)
         {
-            if (template.Render(image) is { } key)
+            foreach (var target in template.Render(image))
             {
-                keys.Add(key);
+                targets.Add(target);
             }
         }
     }

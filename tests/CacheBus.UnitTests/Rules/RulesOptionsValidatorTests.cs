@@ -1,3 +1,4 @@
+using CacheBus.Service.Django;
 using CacheBus.Service.Rules;
 using Microsoft.Extensions.Options;
 
@@ -49,5 +50,5 @@ public sealed class RulesOptionsValidatorTests
     }
 
     private static ValidateOptionsResult Validate(params (string Table, string[] Keys)[] tables) =>
-        new RulesOptionsValidator().Validate(Options.DefaultName, TestRules.OptionsFor(tables));
+        new RulesOptionsValidator(Options.Create(new DjangoOptions())).Validate(Options.DefaultName, TestRules.OptionsFor(tables));
 }

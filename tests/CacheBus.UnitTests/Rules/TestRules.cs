@@ -1,4 +1,6 @@
 using CacheBus.Contracts;
+using CacheBus.Service.Django;
+using CacheBus.Service.Redis;
 using CacheBus.Service.Rules;
 using Microsoft.Extensions.Options;
 
@@ -7,7 +9,10 @@ namespace CacheBus.UnitTests.Rules;
 /// <summary>Rule sets built as the host builds them, and changes with only what a test cares about filled in.</summary>
 internal static class TestRules
 {
-    public static RuleSet For(params (string Table, string[] Keys)[] tables) => new(Options.Create(OptionsFor(tables)));
+    public static RuleSet For(params (string Table, string[] Keys)[] tables) => With(OptionsFor(tables));
+
+    public static RuleSet With(RulesOptions rules, DjangoOptions? django = null, RedisOptions? redis = null) =>
+        new(Options.Create(rules), Options.Create(django ?? new DjangoOptions()), Options.Create(redis ?? new RedisOptions()));
 
     public static RulesOptions OptionsFor(params (string Table, string[] Keys)[] tables)
     {
@@ -34,8 +39,13 @@ internal static class TestRules
 
     public static HashSet<string> KeysFor(RuleSet rules, params RowChange[] changes)
     {
-        var keys = new HashSet<string>(StringComparer.Ordinal);
-        rules.CollectKeys(changes, keys);
-        return keys;
+        return [.. TargetsFor(rules, changes).Where(t => t.Kind == TargetKind.Key).Select(t => t.RedisKey)];
+    }
+
+    public static HashSet<Target> TargetsFor(RuleSet rules, params RowChange[] changes)
+    {
+        var targets = new HashSet<Target>();
+        rules.Collect(changes, targets);
+        return targets;
     }
 }

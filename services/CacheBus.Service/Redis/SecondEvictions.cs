@@ -1,0 +1,76 @@
+using System.Threading.Channels;
+using Microsoft.Extensions.Options;
+using StackExchange.Redis;
+
+namespace CacheBus.Service.Redis;
+
+/// <summary>
+/// Deletes evicted keys once more after <see cref="RedisOptions.SecondEvictionDelay"/>. This closes the stale-set
+/// race: a reader missed, read the old row, the change committed and was evicted, and only then did the reader store
+/// the old value. The second pass is held in memory: if the process dies within the delay, that pass is lost (the
+/// first eviction, which is durable, is not).
+/// </summary>
+internal sealed partial class SecondEvictions(
+    RedisInvalidator invalidator,
+    IOptions<RedisOptions> options,
+    TimeProvider time,
+    ILogger<SecondEvictions> logger) : BackgroundService
+{
+    private readonly TimeSpan _delay = options.Value.SecondEvictionDelay;
+    private readonly Channel<(DateTimeOffset Due, string[] Keys)> _queue =
+        Channel.CreateUnbounded<(DateTimeOffset, string[])>(new UnboundedChannelOptions { SingleReader = true });
+
+    public bool Enabled => _delay > TimeSpan.Zero;
+
+    public void Schedule(IEnumerable<string> keys)
+    {
+        if (Enabled && keys.ToArray() is { Length: > 0 } batch)
+        {
+            _queue.Writer.TryWrite((time.GetUtcNow() + _delay, batch));
+        }
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        // Every entry waits the same delay, so the queue is already in due order.
+        while (await _queue.Reader.WaitToReadAsync(stoppingToken))
+        {
+            _queue.Reader.TryPeek(out var first);
+            var wait = first.Due - time.GetUtcNow();
+            if (wait > TimeSpan.Zero)
+            {
+                await Task.Delay(wait, time, stoppingToken);
+            }
+
+            var keys = new HashSet<string>(StringComparer.Ordinal);
+            var now = time.GetUtcNow();
+            while (_queue.Reader.TryPeek(out var next) && next.Due <= now && _queue.Reader.TryRead(out next))
+            {
+                keys.UnionWith(next.Keys);
+            }
+
+            await DeleteUntilDoneAsync(keys, stoppingToken);
+        }
+    }
+
+    private async Task DeleteUntilDoneAsync(HashSet<string> keys, CancellationToken stoppingToken)
+    {
+        for (var backoff = TimeSpan.FromMilliseconds(100); ; backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, TimeSpan.TicksPerSecond * 10)))
+        {
+            try
+            {
+                await invalidator.DeleteAsync(keys);
+                return;
+            }
+            catch (RedisException ex)
+            {
+                // Redis is away: keep the pass and try again rather than leave a stale-set window open.
+                LogRetry(ex, keys.Count, backoff);
+                await Task.Delay(backoff, time, stoppingToken);
+            }
+        }
+    }
+
+    [LoggerMessage(LogLevel.Warning, "Second eviction of {Count} keys failed; retrying in {Backoff}")]
+    private partial void LogRetry(Exception exception, int count, TimeSpan backoff);
+}
