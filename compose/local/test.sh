@@ -10,6 +10,18 @@ cd "$(dirname "$0")/../.."
 
 eval "$(compose/local/servers.sh up)"
 
+# Python suites run on Debian's interpreter and packages (PyPI is not reachable from CI).
+python_packages=(python3-django python3-django-redis python3-pytest python3-psycopg2 python3-redis python3-pika python3-pymemcache)
+missing=()
+for package in "${python_packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "ok installed" || missing+=("$package")
+done
+if (( ${#missing[@]} > 0 )); then
+  echo "test.sh: installing ${missing[*]}" >&2
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends -o DPkg::Lock::Timeout=300 "${missing[@]}" >&2
+fi
+
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 dotnet build CacheBus.sln -c Release --nologo -v quiet
 
@@ -32,6 +44,21 @@ for project in tests/*/*.csproj; do
   passed=$(( passed + total - fails - skips ))
   failed=$(( failed + fails + errors ))
   skipped=$(( skipped + skips ))
+  rm -f "$log"
+done
+
+# pytest's closing line, e.g. "1 failed, 12 passed, 1 skipped in 9.81s"; exit code 5 means it found no test.
+for suite in tests/django; do
+  [[ -d "$suite" ]] || continue
+  log="$(mktemp)"
+  echo "== $suite"
+  /usr/bin/python3 -m pytest "$suite" -q -p no:cacheprovider 2>&1 | tee "$log" || status=1
+  summary="$(grep -E '^=*\s*[0-9]+ (passed|failed|error)' "$log" | tail -n 1)" || true
+  [[ -n "$summary" ]] || { echo "test.sh: $suite printed no summary" >&2; status=1; }
+  pycount() { grep -oE "[0-9]+ $1" <<<"$summary" | grep -oE '[0-9]+' || echo 0; }
+  passed=$(( passed + $(pycount passed) ))
+  failed=$(( failed + $(pycount failed) + $(pycount error) ))
+  skipped=$(( skipped + $(pycount skipped) + $(pycount xfailed) ))
   rm -f "$log"
 done
 

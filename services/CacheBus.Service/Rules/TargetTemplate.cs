@@ -8,12 +8,16 @@ internal sealed class TargetTemplate
     private readonly Func<IReadOnlyList<string>, IEnumerable<Target>> _targets;
     private readonly IReadOnlyList<KeyTemplate> _parts;
 
-    private TargetTemplate(string settingPath, IReadOnlyList<KeyTemplate> parts, Func<IReadOnlyList<string>, IEnumerable<Target>> targets)
+    private TargetTemplate(string label, string settingPath, IReadOnlyList<KeyTemplate> parts, Func<IReadOnlyList<string>, IEnumerable<Target>> targets)
     {
+        Label = label;
         SettingPath = settingPath;
         _parts = parts;
         _targets = targets;
     }
+
+    /// <summary>What the operator configured: key, tag, namespace, page or fragment.</summary>
+    public string Label { get; }
 
     public string SettingPath { get; }
 
@@ -21,19 +25,19 @@ internal sealed class TargetTemplate
     public IReadOnlyList<KeyTemplate> Parts => _parts;
 
     public static TargetTemplate Key(string path, KeyTemplate template, Func<string, string> keyFunction) =>
-        new(path, [template], values => [new Target(TargetKind.Key, keyFunction(values[0]), values[0])]);
+        new("key", path, [template], values => [new Target(TargetKind.Key, keyFunction(values[0]), values[0])]);
 
     public static TargetTemplate Tag(string path, KeyTemplate template, Func<string, string> keyFunction, string prefix) =>
-        new(path, [template], values => [new Target(TargetKind.Tag, keyFunction(prefix + values[0]), values[0])]);
+        new("tag", path, [template], values => [new Target(TargetKind.Tag, keyFunction(prefix + values[0]), values[0])]);
 
     public static TargetTemplate Namespace(string path, KeyTemplate template, Func<string, string> keyFunction, string prefix) =>
-        new(path, [template], values => [new Target(TargetKind.Namespace, keyFunction(prefix + values[0]), values[0])]);
+        new("namespace", path, [template], values => [new Target(TargetKind.Namespace, keyFunction(prefix + values[0]), values[0])]);
 
     public static TargetTemplate Page(string path, KeyTemplate url, DjangoKeys django) =>
-        new(path, [url], values => django.PageHeaderKeys(values[0]).Select(key => new Target(TargetKind.Key, key, $"page {values[0]}")));
+        new("page", path, [url], values => django.PageHeaderKeys(values[0]).Select(key => new Target(TargetKind.Key, key, $"page {values[0]}")));
 
     public static TargetTemplate Fragment(string path, string name, IReadOnlyList<KeyTemplate> varyOn, DjangoKeys django) =>
-        new(path, varyOn, values => [new Target(TargetKind.Key, django.FragmentKey(name, values), $"fragment {name} [{string.Join(", ", values)}]")]);
+        new("fragment", path, varyOn, values => [new Target(TargetKind.Key, django.FragmentKey(name, values), $"fragment {name} [{string.Join(", ", values)}]")]);
 
     /// <summary>The targets for one row image; none when the image lacks a value a template needs.</summary>
     public IEnumerable<Target> Render(IReadOnlyDictionary<string, string?> row)
