@@ -2,8 +2,11 @@ using CacheBus.IntegrationTests.Infrastructure;
 
 namespace CacheBus.IntegrationTests;
 
-/// <summary>One test database and one running CacheBus, shared by the tests of a class.</summary>
-public sealed class ServiceFixture : IAsyncLifetime
+/// <summary>The example rules of appsettings.json, unchanged.</summary>
+public sealed class ServiceFixture() : CacheBusFixture(null);
+
+/// <summary>One test database and one running CacheBus (example rules plus any overrides), shared by a class's tests.</summary>
+public abstract class CacheBusFixture(IDictionary<string, string?>? overrides) : IAsyncLifetime
 {
     internal TestDatabase Database { get; private set; } = null!;
 
@@ -14,7 +17,7 @@ public sealed class ServiceFixture : IAsyncLifetime
     public async ValueTask InitializeAsync()
     {
         Database = await TestDatabase.CreateAsync(TestContext.Current.CancellationToken);
-        Service = await CacheBusService.StartAsync(Database);
+        Service = await CacheBusService.StartAsync(Database, overrides);
     }
 
     public async ValueTask DisposeAsync()
@@ -22,5 +25,6 @@ public sealed class ServiceFixture : IAsyncLifetime
         await Service.DisposeAsync();
         await Database.DisposeAsync();
         await Redis.DisposeAsync();
+        GC.SuppressFinalize(this);
     }
 }

@@ -12,7 +12,7 @@ internal sealed class ServiceProcess : IAsyncDisposable
     private readonly Process _process;
     private readonly StringBuilder _output = new();
 
-    private ServiceProcess(IDictionary<string, string?> settings)
+    private ServiceProcess(IDictionary<string, string?> settings, IEnumerable<string> args)
     {
         var start = new ProcessStartInfo("dotnet")
         {
@@ -21,6 +21,11 @@ internal sealed class ServiceProcess : IAsyncDisposable
             RedirectStandardError = true,
         };
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "CacheBus.Service.dll"));
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
         start.Environment["DOTNET_ENVIRONMENT"] = "Test";
         foreach (var (key, value) in settings)
         {
@@ -46,7 +51,15 @@ internal sealed class ServiceProcess : IAsyncDisposable
         }
     }
 
-    public static ServiceProcess Start(IDictionary<string, string?> settings) => new(settings);
+    public static ServiceProcess Start(IDictionary<string, string?> settings, params string[] args) => new(settings, args);
+
+    /// <summary>Runs a command of the program (explain, invalidate) to its end.</summary>
+    public static async Task<(int ExitCode, string Output)> RunAsync(IDictionary<string, string?> settings, params string[] args)
+    {
+        await using var process = new ServiceProcess(settings, args);
+        var exitCode = await process.WaitForExitAsync();
+        return (exitCode, process.Output);
+    }
 
     /// <summary>Waits until the process streams from the slot (PostgreSQL shows the slot active).</summary>
     public async Task WaitUntilStreamingAsync(TestDatabase database)

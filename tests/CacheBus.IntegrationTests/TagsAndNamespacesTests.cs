@@ -1,0 +1,102 @@
+using CacheBus.Contracts;
+using CacheBus.IntegrationTests.Infrastructure;
+using MassTransit;
+using Microsoft.Extensions.DependencyInjection;
+using StackExchange.Redis;
+
+namespace CacheBus.IntegrationTests;
+
+public sealed class TagRulesFixture() : CacheBusFixture(new Dictionary<string, string?>
+{
+    ["CacheBus:Rules:Tables:products:Tags:0"] = "category:{category_id}",
+    ["CacheBus:Rules:Tables:products:Namespaces:0"] = "product-list:{category_id}",
+    ["CacheBus:Redis:SecondEvictionDelay"] = "00:00:00",
+});
+
+/// <summary>Lists that cannot be enumerated: tags empty every registered key, namespaces move to a new generation.</summary>
+public sealed class TagsAndNamespacesTests(TagRulesFixture fixture) : IClassFixture<TagRulesFixture>, IAsyncDisposable
+{
+    private readonly ConnectionMultiplexer _redis = ConnectionMultiplexer.Connect($"{Servers.Redis},allowAdmin=true");
+
+    private IDatabase Db => _redis.GetDatabase();
+
+    public async ValueTask DisposeAsync() => await _redis.DisposeAsync();
+
+    [Fact]
+    public async Task Update_TaggedCategory_DeletesEveryKeyRegisteredUnderTheTagAndTheTag()
+    {
+        var (id, category) = await ShopTable.Products.SeedAsync(fixture.Database, fixture.Redis);
+        var pages = Enumerable.Range(1, 50).Select(page => $"product-list:{category}:filter:red:page:{page}").ToArray();
+        var otherTagged = $"product-list:{category + 1}:page:1";
+        await fixture.Redis.SetAsync([.. pages, otherTagged]);
+        await Db.SetAddAsync($"tag:category:{category}", [.. pages.Select(p => (RedisValue)p)]);
+        await Db.SetAddAsync($"tag:category:{category + 1}", otherTagged);
+
+        await fixture.Database.ExecuteAsync(ShopTable.Products.Update, id);
+
+        await fixture.Redis.AssertEvictedAsync([.. pages, $"tag:category:{category}"]);
+        Assert.True(await fixture.Redis.ExistsAsync(otherTagged));
+    }
+
+    [Fact]
+    public async Task Update_ProductMovedCategory_EmptiesBothTags()
+    {
+        var (id, category) = await ShopTable.Products.SeedAsync(fixture.Database, fixture.Redis);
+        var newCategory = UniqueIds.Next();
+        await fixture.Redis.SetAsync("old-list", "new-list");
+        await Db.SetAddAsync($"tag:category:{category}", "old-list");
+        await Db.SetAddAsync($"tag:category:{newCategory}", "new-list");
+
+        await fixture.Database.ExecuteAsync("UPDATE products SET category_id = $2 WHERE id = $1", id, newCategory);
+
+        await fixture.Redis.AssertEvictedAsync("old-list", "new-list");
+    }
+
+    [Fact]
+    public async Task Update_NamespacedCategory_MovesTheNamespaceToANewGeneration()
+    {
+        var (id, category) = await ShopTable.Products.SeedAsync(fixture.Database, fixture.Redis);
+        var generation = (long)await Db.StringGetAsync($"ns:product-list:{category}");
+
+        await fixture.Database.ExecuteAsync(ShopTable.Products.Update, id);
+
+        await Eventually.AssertAsync(
+            async () => (long)await Db.StringGetAsync($"ns:product-list:{category}") == generation + 1,
+            "the namespace generation incremented once");
+    }
+
+    [Fact]
+    public async Task Consume_KeyTouchedManyTimesInOneBatch_IsDeletedOnce()
+    {
+        var userId = UniqueIds.Next();
+        await fixture.Redis.SetAsync($"profile:{userId}");
+        var change = new RowChange
+        {
+            Schema = "public",
+            Table = "profiles",
+            Operation = RowOperation.Update,
+            Key = new Dictionary<string, string?> { ["user_id"] = $"{userId}" },
+            NewValues = new Dictionary<string, string?> { ["user_id"] = $"{userId}", ["display_name"] = "Ada" },
+            CommitLsn = "0/1",
+            CommitTime = DateTimeOffset.UtcNow,
+            TransactionId = 1,
+        };
+        var deletesBefore = await DeleteCallsAsync();
+
+        await fixture.Service.Services.GetRequiredService<IBus>().Publish(
+            new RowsChanged { Changes = [.. Enumerable.Repeat(change, 100)] }, TestContext.Current.CancellationToken);
+        await fixture.Redis.AssertEvictedAsync($"profile:{userId}");
+
+        // profiles has one rule, profile:{user_id}: a hundred changes, one key, one delete.
+        Assert.Equal(deletesBefore + 1, await DeleteCallsAsync());
+    }
+
+    // StackExchange.Redis deletes with UNLINK where the server has it, DEL elsewhere: count both.
+    private async Task<long> DeleteCallsAsync()
+    {
+        var info = await _redis.GetServer(_redis.GetEndPoints()[0]).InfoRawAsync("commandstats");
+        return info!.Split('\n')
+            .Where(l => l.StartsWith("cmdstat_del:", StringComparison.Ordinal) || l.StartsWith("cmdstat_unlink:", StringComparison.Ordinal))
+            .Sum(l => long.Parse(l.Split("calls=")[1].Split(',')[0], System.Globalization.CultureInfo.InvariantCulture));
+    }
+}
