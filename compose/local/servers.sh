@@ -8,6 +8,9 @@
 #   compose/local/servers.sh env      print `export NAME=value` lines:
 #                                       eval "$(compose/local/servers.sh env)"
 #   compose/local/servers.sh status   one line per server; exit 1 if any is down
+#   compose/local/servers.sh stop redis|memcached|postgres
+#                                     stop one server `up` started, keeping its data
+#                                     (fault tests; `up` starts it again)
 #
 # Ports (env overrides): CACHEBUS_PG_PORT=55432 CACHEBUS_RABBITMQ_PORT=5672
 #   CACHEBUS_REDIS_PORT=6379 CACHEBUS_MEMCACHED_PORT=11211
@@ -352,6 +355,19 @@ cmd_down() {
     log "down"
 }
 
+# Stops one server this script started, keeping its data; `up` starts it again. For fault tests.
+cmd_stop() { # NAME
+    local pid
+    case "$1" in
+        redis) pid="$(redis_ours)" || die "Redis was not started by this script"; stop_pid "$pid" Redis ;;
+        memcached) pid="$(memcached_ours)" || die "memcached was not started by this script"; stop_pid "$pid" memcached ;;
+        postgres) pid="$(pg_ours)" || die "PostgreSQL was not started by this script"
+            (cd / && runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$PG_DATA" -m fast -w -t 60 stop >&2) || stop_pid "$pid" PostgreSQL ;;
+        *) die "stop takes redis, memcached or postgres" ;;
+    esac
+    log "$1 stopped"
+}
+
 # ---------------------------------------------------------------- env/status
 cmd_env() {
     cat <<EOF
@@ -380,7 +396,7 @@ cmd_status() {
 }
 
 # ---------------------------------------------------------------- main
-usage() { echo "usage: $0 up|down|env|status" >&2; exit 2; }
+usage() { echo "usage: $0 up|down|env|status|stop redis|memcached|postgres" >&2; exit 2; }
 
 # One `up`/`down` at a time (several sessions or test runs may call `up`).
 take_lock() {
@@ -395,5 +411,6 @@ case "${1:-}" in
     down) take_lock; cmd_down >&2 ;;
     env) cmd_env ;;
     status) cmd_status ;;
+    stop) take_lock; cmd_stop "${2:-}" ;;
     *) usage ;;
 esac

@@ -92,7 +92,7 @@ public sealed class StartupValidationTests : IAsyncLifetime
             settings[key] = value;
         }
 
-        using var host = CacheBusService.Build(settings);
+        await using var host = CacheBusService.Build(settings);
         var error = await Assert.ThrowsAsync<CacheBusConfigurationException>(() => host.StartAsync(TestContext.Current.CancellationToken));
         await host.StopAsync(TestContext.Current.CancellationToken);
         return error;

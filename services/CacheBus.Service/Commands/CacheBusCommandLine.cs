@@ -23,6 +23,18 @@ public static class CacheBusCommandLine
         return root;
     }
 
+    /// <summary>The service: CacheBus on a web host that serves /metrics and the health endpoints.</summary>
+    public static WebApplication BuildWebApplication(WebApplicationBuilder builder)
+    {
+        builder.AddCacheBus();
+        var app = builder.Build();
+
+        // Check every setting before anything is resolved, so all mistakes are reported together.
+        app.Services.GetRequiredService<IStartupValidator>().Validate();
+        app.MapCacheBusEndpoints();
+        return app;
+    }
+
     /// <summary>A host wired as the service is, for commands that need its configuration and services but never start it.</summary>
     internal static IHost BuildHost()
     {
@@ -52,13 +64,8 @@ public static class CacheBusCommandLine
     {
         try
         {
-            var builder = Host.CreateApplicationBuilder(args);
-            builder.AddCacheBus();
-            using var host = builder.Build();
-
-            // Check every setting before anything starts, so all mistakes are reported together.
-            host.Services.GetRequiredService<IStartupValidator>().Validate();
-            await host.RunAsync(ct);
+            await using var app = BuildWebApplication(WebApplication.CreateBuilder(args));
+            await ((IHost)app).RunAsync(ct);
             return 0;
         }
         catch (Exception ex) when (TryReportConfigurationError(ex, Console.Error))

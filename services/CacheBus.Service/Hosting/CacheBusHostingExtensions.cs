@@ -1,4 +1,6 @@
 using CacheBus.Service.Django;
+using CacheBus.Service.Health;
+using CacheBus.Service.Metrics;
 using CacheBus.Service.Redis;
 using CacheBus.Service.Replication;
 using CacheBus.Service.Rules;
@@ -27,6 +29,7 @@ public static class CacheBusHostingExtensions
         services.AddOptions<RedisOptions>().BindConfiguration(RedisOptions.Section).ValidateOnStart();
         services.AddSingleton<IValidateOptions<RedisOptions>, RedisOptionsValidator>();
         services.AddSingleton<RuleSet>();
+        var health = services.AddHealthChecks();
 
         var role = builder.Configuration.GetSection(CacheBusOptions.Section).Get<CacheBusOptions>()?.Role ?? CacheBusRole.All;
         services.AddMassTransit(bus =>
@@ -50,6 +53,8 @@ public static class CacheBusHostingExtensions
         {
             services.AddSingleton<IConnectionMultiplexer>(sp => ConnectToRedis(sp.GetRequiredService<IOptions<ConnectionStringsOptions>>().Value));
             services.AddSingleton<RedisInvalidator>();
+            services.AddHostedService<CacheStatsSampler>();
+            health.AddCheck<RedisHealthCheck>("redis", tags: [CacheBusEndpoints.ReadyTag]);
             services.AddSingleton<SecondEvictions>();
             services.AddHostedService(sp => sp.GetRequiredService<SecondEvictions>());
         }
@@ -57,8 +62,11 @@ public static class CacheBusHostingExtensions
         if (role.HasFlag(CacheBusRole.Listener))
         {
             services.AddSingleton(sp => NpgsqlDataSource.Create(sp.GetRequiredService<IOptions<ConnectionStringsOptions>>().Value.Postgres!));
+            services.AddSingleton<ReplicationState>();
             services.AddSingleton<BatchPublisher>();
             services.AddHostedService<ReplicationListener>();
+            services.AddHostedService<ReplicationLagSampler>();
+            health.AddCheck<ReplicationHealthCheck>("replication-slot", tags: [CacheBusEndpoints.ReadyTag]);
         }
 
         return builder;
@@ -70,6 +78,7 @@ public static class CacheBusHostingExtensions
 
         // Keep retrying in the background instead of failing start-up; commands fail (and are retried) meanwhile.
         options.AbortOnConnectFail = false;
+        options.AllowAdmin = true; // INFO, for the hit-ratio metrics
         return ConnectionMultiplexer.Connect(options);
     }
 }

@@ -1,5 +1,6 @@
 using System.Threading.Channels;
 using CacheBus.Contracts;
+using CacheBus.Service.Metrics;
 using MassTransit;
 using Microsoft.Extensions.Options;
 using NpgsqlTypes;
@@ -11,7 +12,7 @@ namespace CacheBus.Service.Replication;
 /// every change up to it has been confirmed by the broker: a transaction's end is confirmed after its last batch and
 /// every earlier batch are confirmed, never before.
 /// </summary>
-internal sealed class BatchPublisher(IBus bus, IOptions<ReplicationOptions> options)
+internal sealed class BatchPublisher(IBus bus, ReplicationState state, IOptions<ReplicationOptions> options)
 {
     private readonly int _maxBatch = options.Value.MaxBatchSize;
     private readonly int _maxInFlight = options.Value.MaxPublishesInFlight;
@@ -19,8 +20,7 @@ internal sealed class BatchPublisher(IBus bus, IOptions<ReplicationOptions> opti
     /// <summary>Runs until the reader completes or fails, or a publish fails; <paramref name="confirm"/> gets safe positions in order.</summary>
     public async Task RunAsync(ChannelReader<StreamItem> reader, Action<NpgsqlLogSequenceNumber> confirm, CancellationToken ct)
     {
-        // Publishes in the order they were started, each with the transaction end it makes safe (if any).
-        var inFlight = new Queue<(Task Publish, NpgsqlLogSequenceNumber? SafeEnd)>();
+        var inFlight = new Queue<InFlight>(); // in the order they were started
         var batch = new List<RowChange>(_maxBatch);
         NpgsqlLogSequenceNumber? safeEnd = null;
         Task<bool>? waitToRead = null;
@@ -41,8 +41,9 @@ internal sealed class BatchPublisher(IBus bus, IOptions<ReplicationOptions> opti
 
             if (batch.Count > 0 || safeEnd is not null)
             {
-                var publish = batch.Count > 0 ? bus.Publish(new RowsChanged { Changes = batch }, ct) : Task.CompletedTask;
-                inFlight.Enqueue((publish, safeEnd));
+                inFlight.Enqueue(batch.Count > 0
+                    ? new InFlight(bus.Publish(new RowsChanged { Changes = batch }, ct), safeEnd, batch[0].CommitTime)
+                    : new InFlight(Task.CompletedTask, safeEnd, null));
                 batch = new List<RowChange>(_maxBatch);
                 safeEnd = null;
             }
@@ -75,20 +76,28 @@ internal sealed class BatchPublisher(IBus bus, IOptions<ReplicationOptions> opti
         }
     }
 
-    private static async Task ConfirmCompletedAsync(
-        Queue<(Task Publish, NpgsqlLogSequenceNumber? SafeEnd)> inFlight, Action<NpgsqlLogSequenceNumber> confirm)
+    private async Task ConfirmCompletedAsync(Queue<InFlight> inFlight, Action<NpgsqlLogSequenceNumber> confirm)
     {
         NpgsqlLogSequenceNumber? newest = null;
         while (inFlight.Count > 0 && inFlight.Peek().Publish.IsCompleted)
         {
-            var (publish, safeEnd) = inFlight.Dequeue();
-            await publish; // a failed publish ends the session here; nothing after it is confirmed
-            newest = safeEnd ?? newest;
+            var done = inFlight.Dequeue();
+            await done.Publish; // a failed publish ends the session here; nothing after it is confirmed
+            if (done.FirstCommit is not null)
+            {
+                CacheBusMetrics.MessagesPublished.WithLabels(nameof(RowsChanged)).Inc();
+            }
+
+            newest = done.SafeEnd ?? newest;
         }
 
         if (newest is { } position)
         {
             confirm(position);
         }
+
+        state.OldestUnconfirmedCommit = inFlight.FirstOrDefault(p => p.FirstCommit is not null).FirstCommit;
     }
+
+    private readonly record struct InFlight(Task Publish, NpgsqlLogSequenceNumber? SafeEnd, DateTimeOffset? FirstCommit);
 }

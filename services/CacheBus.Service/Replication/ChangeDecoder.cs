@@ -1,5 +1,6 @@
 using System.Threading.Channels;
 using CacheBus.Contracts;
+using CacheBus.Service.Metrics;
 using CacheBus.Service.Rules;
 using Npgsql.Replication.PgOutput;
 using Npgsql.Replication.PgOutput.Messages;
@@ -12,6 +13,7 @@ namespace CacheBus.Service.Replication;
 /// </summary>
 internal sealed class ChangeDecoder(IReadOnlyDictionary<TableName, TableSchema> tables)
 {
+    private static readonly string[] OperationLabels = ["insert", "update", "delete", "truncate"];
     private uint _xid;
     private DateTimeOffset _commitTime;
     private string _commitLsn = "0/0";
@@ -70,20 +72,24 @@ internal sealed class ChangeDecoder(IReadOnlyDictionary<TableName, TableSchema> 
         return Change(schema, RowOperation.Update, old?.Values ?? @new.Values, old, @new);
     }
 
-    private RowChange Change(TableSchema schema, RowOperation operation, IReadOnlyDictionary<string, string?>? keySource, Row? old, Row? @new) => new()
+    private RowChange Change(TableSchema schema, RowOperation operation, IReadOnlyDictionary<string, string?>? keySource, Row? old, Row? @new)
     {
-        Schema = schema.Name.Schema,
-        Table = schema.Name.Table,
-        Operation = operation,
-        Key = keySource is null ? new Dictionary<string, string?>() : KeyOf(schema, keySource),
-        OldValues = old?.Values,
-        NewValues = @new?.Values,
-        UnchangedToastColumns = @new?.UnchangedToast ?? [],
-        ChangedColumns = ChangedColumns(operation, old, @new),
-        CommitLsn = _commitLsn,
-        CommitTime = _commitTime,
-        TransactionId = _xid,
-    };
+        CacheBusMetrics.ChangesReceived.WithLabels(schema.Name.Table, OperationLabels[(int)operation]).Inc();
+        return new RowChange
+        {
+            Schema = schema.Name.Schema,
+            Table = schema.Name.Table,
+            Operation = operation,
+            Key = keySource is null ? new Dictionary<string, string?>() : KeyOf(schema, keySource),
+            OldValues = old?.Values,
+            NewValues = @new?.Values,
+            UnchangedToastColumns = @new?.UnchangedToast ?? [],
+            ChangedColumns = ChangedColumns(operation, old, @new),
+            CommitLsn = _commitLsn,
+            CommitTime = _commitTime,
+            TransactionId = _xid,
+        };
+    }
 
     private static Dictionary<string, string?> KeyOf(TableSchema schema, IReadOnlyDictionary<string, string?> row)
     {

@@ -1,4 +1,5 @@
 using System.Threading.Channels;
+using CacheBus.Service.Metrics;
 using CacheBus.Service.Rules;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -17,6 +18,7 @@ internal sealed partial class ReplicationListener(
     NpgsqlDataSource db,
     RuleSet rules,
     BatchPublisher publisher,
+    ReplicationState state,
     IOptions<ReplicationOptions> options,
     TimeProvider time,
     ILogger<ReplicationListener> logger) : BackgroundService
@@ -44,6 +46,8 @@ internal sealed partial class ReplicationListener(
             catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
             {
                 // Nothing unconfirmed is lost by reconnecting: the slot replays from the last confirmed position.
+                state.Streaming = false;
+                CacheBusMetrics.Failures.WithLabels("listener", ex.GetType().Name).Inc();
                 LogStreamFailed(ex, delay);
                 await Task.Delay(delay, time, stoppingToken);
                 delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, _options.MaxReconnectDelay.Ticks));
@@ -87,6 +91,7 @@ internal sealed partial class ReplicationListener(
         var decoder = new ChangeDecoder(_tables!);
         LogStreaming(_options.SlotName, _options.PublicationName);
         onStreaming();
+        state.Streaming = true;
         try
         {
             await foreach (var message in connection.StartReplication(slot, replication, ct))
@@ -100,6 +105,10 @@ internal sealed partial class ReplicationListener(
         {
             output.Complete(ex);
             throw;
+        }
+        finally
+        {
+            state.Streaming = false;
         }
     }
 

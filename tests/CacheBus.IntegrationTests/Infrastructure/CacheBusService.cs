@@ -1,6 +1,9 @@
-using CacheBus.Service;
+using CacheBus.Service.Commands;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace CacheBus.IntegrationTests.Infrastructure;
 
@@ -8,9 +11,12 @@ namespace CacheBus.IntegrationTests.Infrastructure;
 /// CacheBus running in the test process, wired exactly as Program.cs wires it, with the example rules of the
 /// service's appsettings.json, pointed at a test database and the real RabbitMQ and Redis.
 /// </summary>
-internal sealed class CacheBusService(IHost host) : IAsyncDisposable
+internal sealed class CacheBusService(WebApplication host) : IAsyncDisposable
 {
     public IServiceProvider Services => host.Services;
+
+    /// <summary>Where the service's HTTP endpoints (/metrics, /health/...) listen.</summary>
+    public Uri BaseAddress => new(host.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
 
     public static Dictionary<string, string?> Settings(TestDatabase database) => new()
     {
@@ -18,21 +24,21 @@ internal sealed class CacheBusService(IHost host) : IAsyncDisposable
         ["ConnectionStrings:RabbitMq"] = Servers.RabbitMq,
         ["ConnectionStrings:Redis"] = Servers.Redis,
         ["CacheBus:Replication:SlotName"] = database.SlotName,
+        ["Urls"] = "http://127.0.0.1:0",
         ["Logging:LogLevel:Default"] = "Warning",
         ["Logging:LogLevel:Microsoft.Hosting.Lifetime"] = "Warning",
     };
 
-    public static IHost Build(IDictionary<string, string?> settings)
+    public static WebApplication Build(IDictionary<string, string?> settings)
     {
-        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions
         {
             ContentRootPath = AppContext.BaseDirectory,
             EnvironmentName = "Test",
             Args = [],
         });
         builder.Configuration.AddInMemoryCollection(settings);
-        builder.AddCacheBus();
-        return builder.Build();
+        return CacheBusCommandLine.BuildWebApplication(builder);
     }
 
     public static async Task<CacheBusService> StartAsync(TestDatabase database, IDictionary<string, string?>? overrides = null)
@@ -51,6 +57,6 @@ internal sealed class CacheBusService(IHost host) : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await host.StopAsync(CancellationToken.None);
-        host.Dispose();
+        await host.DisposeAsync();
     }
 }

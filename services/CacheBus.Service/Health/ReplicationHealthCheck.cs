@@ -1,0 +1,13 @@
+using CacheBus.Service.Replication;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+
+namespace CacheBus.Service.Health;
+
+/// <summary>Ready only while the listener streams from its slot.</summary>
+internal sealed class ReplicationHealthCheck(ReplicationState state) : IHealthCheck
+{
+    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
+        Task.FromResult(state.Streaming
+            ? HealthCheckResult.Healthy("streaming from the slot")
+            : HealthCheckResult.Unhealthy("not streaming from the replication slot"));
+}

@@ -1,0 +1,22 @@
+namespace CacheBus.Service.Replication;
+
+/// <summary>What the listener is doing now, for readiness and lag metrics.</summary>
+internal sealed class ReplicationState
+{
+    private long _oldestUnconfirmedTicks;
+    private volatile bool _streaming;
+
+    /// <summary>True while the listener holds the slot and reads from it.</summary>
+    public bool Streaming
+    {
+        get => _streaming;
+        set => _streaming = value;
+    }
+
+    /// <summary>Commit time of the oldest decoded change the broker has not confirmed, or null when none is waiting.</summary>
+    public DateTimeOffset? OldestUnconfirmedCommit
+    {
+        get => Interlocked.Read(ref _oldestUnconfirmedTicks) is var ticks and > 0 ? new DateTimeOffset(ticks, TimeSpan.Zero) : null;
+        set => Interlocked.Exchange(ref _oldestUnconfirmedTicks, value?.UtcTicks ?? 0);
+    }
+}

@@ -1,0 +1,106 @@
+using System.Diagnostics;
+using System.Net;
+using CacheBus.IntegrationTests.Infrastructure;
+
+namespace CacheBus.IntegrationTests;
+
+/// <summary>/metrics counts what really happened; readiness follows the servers.</summary>
+public sealed class MetricsAndHealthTests(ServiceFixture fixture) : IClassFixture<ServiceFixture>, IDisposable
+{
+    private readonly HttpClient _http = new() { BaseAddress = fixture.Service.BaseAddress };
+
+    public void Dispose() => _http.Dispose();
+
+    [Fact]
+    public async Task Metrics_AfterAKnownWorkload_CountItExactly()
+    {
+        var ids = UniqueIds.Block(10);
+        var keys = ids.Select(id => $"product:{id}").ToArray();
+        var before = await MetricsScrape.TakeAsync(_http);
+
+        foreach (var id in ids)
+        {
+            await fixture.Database.ExecuteAsync(ShopTable.Products.Insert, id, 1L);
+        }
+
+        foreach (var id in ids[..5])
+        {
+            await fixture.Database.ExecuteAsync(ShopTable.Products.Update, id);
+        }
+
+        foreach (var id in ids[..3])
+        {
+            await fixture.Database.ExecuteAsync(ShopTable.Products.Delete, id);
+        }
+
+        await fixture.Redis.SetAsync(keys[..3]);
+        await fixture.Database.ExecuteAsync("UPDATE products SET price = 1 WHERE id = ANY ($1)", ids[3..]); // 7 more updates, one transaction
+        MetricsScrape after = before;
+        await Eventually.AssertAsync(
+            async () => Delta(before, after = await MetricsScrape.TakeAsync(_http), "cachebus_commit_to_applied_seconds_count", ("consumer", "redis")) >= 25,
+            "25 changes applied by the Redis consumer");
+
+        Assert.Equal(10, Delta(before, after, "cachebus_changes_received_total", ("table", "products"), ("operation", "insert")));
+        Assert.Equal(12, Delta(before, after, "cachebus_changes_received_total", ("table", "products"), ("operation", "update")));
+        Assert.Equal(3, Delta(before, after, "cachebus_changes_received_total", ("table", "products"), ("operation", "delete")));
+        Assert.Equal(25, Delta(before, after, "cachebus_commit_to_applied_seconds_count", ("consumer", "redis")));
+        Assert.Equal(
+            Delta(before, after, "cachebus_messages_published_total", ("message", "RowsChanged")),
+            Delta(before, after, "cachebus_messages_consumed_total", ("consumer", "redis")));
+        Assert.InRange(Delta(before, after, "cachebus_messages_consumed_total", ("consumer", "redis")), 1, 19);
+        Assert.True(after.Value("cachebus_evictions_total", ("backend", "redis"), ("kind", "key")) > before.Value("cachebus_evictions_total", ("backend", "redis"), ("kind", "key")));
+    }
+
+    [Fact]
+    public async Task Metrics_ReplicationLagAndHitRatio_AreExported()
+    {
+        await Eventually.AssertAsync(
+            async () => (await _http.GetStringAsync(new Uri("/metrics", UriKind.Relative), TestContext.Current.CancellationToken))
+                .Contains("cachebus_cache_hit_ratio{backend=\"redis\"}", StringComparison.Ordinal),
+            "the Redis hit ratio sampled");
+        var scrape = await MetricsScrape.TakeAsync(_http);
+
+        Assert.InRange(scrape.Value("cachebus_cache_hit_ratio", ("backend", "redis")), 0, 1);
+        Assert.Contains("cachebus_replication_lag_bytes ", await _http.GetStringAsync(new Uri("/metrics", UriKind.Relative), TestContext.Current.CancellationToken), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Ready_RedisStoppedThenStarted_GoesUnreadyThenReady()
+    {
+        await AssertReadyAsync(HttpStatusCode.OK);
+
+        await ServersScriptAsync("stop", "redis");
+        try
+        {
+            await AssertReadyAsync(HttpStatusCode.ServiceUnavailable);
+            Assert.Equal(HttpStatusCode.OK, (await _http.GetAsync(new Uri("/health/live", UriKind.Relative), TestContext.Current.CancellationToken)).StatusCode);
+        }
+        finally
+        {
+            await ServersScriptAsync("up");
+        }
+
+        await AssertReadyAsync(HttpStatusCode.OK);
+    }
+
+    private Task AssertReadyAsync(HttpStatusCode expected) => Eventually.AssertAsync(
+        async () => (await _http.GetAsync(new Uri("/health/ready", UriKind.Relative), TestContext.Current.CancellationToken)).StatusCode == expected,
+        $"/health/ready answering {(int)expected}");
+
+    private static double Delta(MetricsScrape before, MetricsScrape after, string name, params (string, string)[] labels) =>
+        after.Value(name, labels) - before.Value(name, labels);
+
+    private static async Task ServersScriptAsync(params string[] args)
+    {
+        var start = new ProcessStartInfo(Path.Combine(RepoPaths.Root, "compose", "local", "servers.sh")) { RedirectStandardOutput = true };
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        using var process = Process.Start(start)!;
+        await process.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
+        await process.WaitForExitAsync(TestContext.Current.CancellationToken);
+        Assert.Equal(0, process.ExitCode);
+    }
+}
