@@ -24,6 +24,9 @@ internal sealed class CacheBusService(WebApplication host) : IAsyncDisposable
         ["ConnectionStrings:RabbitMq"] = Servers.RabbitMq,
         ["ConnectionStrings:Redis"] = Servers.Redis,
         ["CacheBus:Replication:SlotName"] = database.SlotName,
+
+        // A second eviction lands at a moment no test controls; StaleSetRaceTests turns it on for itself.
+        ["CacheBus:Redis:SecondEvictionDelay"] = "00:00:00",
         ["Urls"] = "http://127.0.0.1:0",
         ["Logging:LogLevel:Default"] = "Warning",
         ["Logging:LogLevel:Microsoft.Hosting.Lifetime"] = "Warning",
