@@ -56,20 +56,25 @@ public sealed class MetricsAndHealthTests(ServiceFixture fixture) : IClassFixtur
     {
         await Eventually.AssertAsync(
             async () => (await _http.GetStringAsync(new Uri("/metrics", UriKind.Relative), TestContext.Current.CancellationToken))
-                .Contains("cachebus_cache_hit_ratio{backend=\"redis\"}", StringComparison.Ordinal),
-            "the Redis hit ratio sampled");
+                is var text && text.Contains("cachebus_cache_hit_ratio{backend=\"redis\"}", StringComparison.Ordinal)
+                && text.Contains("cachebus_cache_hit_ratio{backend=\"memcached\"}", StringComparison.Ordinal),
+            "the Redis and memcached hit ratios sampled");
         var scrape = await MetricsScrape.TakeAsync(_http);
 
         Assert.InRange(scrape.Value("cachebus_cache_hit_ratio", ("backend", "redis")), 0, 1);
-        Assert.Contains("cachebus_replication_lag_bytes ", await _http.GetStringAsync(new Uri("/metrics", UriKind.Relative), TestContext.Current.CancellationToken), StringComparison.Ordinal);
+        Assert.InRange(scrape.Value("cachebus_cache_hit_ratio", ("backend", "memcached")), 0, 1);
+        Assert.Contains("cachebus_replication_lag_bytes ", scrape.ToString(), StringComparison.Ordinal);
+        Assert.Contains("cachebus_slot_retained_wal_bytes ", scrape.ToString(), StringComparison.Ordinal);
     }
 
-    [Fact]
-    public async Task Ready_RedisStoppedThenStarted_GoesUnreadyThenReady()
+    [Theory]
+    [InlineData("redis")]
+    [InlineData("memcached")]
+    public async Task Ready_CacheServerStoppedThenStarted_GoesUnreadyThenReady(string server)
     {
         await AssertReadyAsync(HttpStatusCode.OK);
 
-        await ServersScriptAsync("stop", "redis");
+        await ServersScriptAsync("stop", server);
         try
         {
             await AssertReadyAsync(HttpStatusCode.ServiceUnavailable);

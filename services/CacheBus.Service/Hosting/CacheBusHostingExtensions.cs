@@ -55,6 +55,10 @@ public static class CacheBusHostingExtensions
             services.AddSingleton<RedisInvalidator>();
             services.AddHostedService<CacheStatsSampler>();
             health.AddCheck<RedisHealthCheck>("redis", tags: [CacheBusEndpoints.ReadyTag]);
+            if (!string.IsNullOrWhiteSpace(builder.Configuration[$"{ConnectionStringsOptions.Section}:Memcached"]))
+            {
+                health.AddCheck<MemcachedHealthCheck>("memcached", tags: [CacheBusEndpoints.ReadyTag]);
+            }
             services.AddSingleton<SecondEvictions>();
             services.AddHostedService(sp => sp.GetRequiredService<SecondEvictions>());
         }

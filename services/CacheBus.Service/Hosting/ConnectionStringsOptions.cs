@@ -15,6 +15,9 @@ public sealed class ConnectionStringsOptions
 
     /// <summary>StackExchange.Redis configuration string, for example <c>127.0.0.1:6379</c>.</summary>
     public string? Redis { get; set; }
+
+    /// <summary>memcached servers, <c>host:port[,host:port...]</c>; optional (sessions live there).</summary>
+    public string? Memcached { get; set; }
 }
 
 /// <summary>Each role needs its own servers; a missing or malformed address names its setting.</summary>

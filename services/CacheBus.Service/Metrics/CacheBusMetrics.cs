@@ -38,7 +38,7 @@ internal static class CacheBusMetrics
         "cachebus_slot_retained_wal_bytes", "WAL the slot keeps on the server (server position minus restart position).");
 
     public static readonly Gauge CacheHitRatio = Prometheus.Metrics.CreateGauge(
-        "cachebus_cache_hit_ratio", "Hits / (hits + misses) since the cache server started, sampled from Redis INFO.", "backend");
+        "cachebus_cache_hit_ratio", "Hits / (hits + misses) since the cache server started, sampled from Redis INFO and memcached stats.", "backend");
 
     public static readonly Gauge CacheHits = Prometheus.Metrics.CreateGauge(
         "cachebus_cache_hits", "Cache hits since the cache server started (rate() of it gives the live hit ratio).", "backend");

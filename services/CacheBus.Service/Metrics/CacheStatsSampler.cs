@@ -1,4 +1,6 @@
 using System.Globalization;
+using System.Net.Sockets;
+using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 
 namespace CacheBus.Service.Metrics;
@@ -7,8 +9,11 @@ namespace CacheBus.Service.Metrics;
 /// Samples Redis's keyspace hits and misses, so a team can see what its TTLs buy (Facebook found only a few percent
 /// of invalidation deletes hit a cached item: the ratio says how much caching is worth here).
 /// </summary>
-internal sealed partial class CacheStatsSampler(IConnectionMultiplexer redis, TimeProvider time, ILogger<CacheStatsSampler> logger)
-    : BackgroundService
+internal sealed partial class CacheStatsSampler(
+    IConnectionMultiplexer redis,
+    IOptions<ConnectionStringsOptions> connections,
+    TimeProvider time,
+    ILogger<CacheStatsSampler> logger) : BackgroundService
 {
     private static readonly TimeSpan Interval = TimeSpan.FromSeconds(5);
 
@@ -24,7 +29,19 @@ internal sealed partial class CacheStatsSampler(IConnectionMultiplexer redis, Ti
             catch (RedisException ex)
             {
                 // Redis is away; readiness reports it. Keep the last figures and try next tick.
-                LogSampleFailed(ex);
+                LogSampleFailed(ex, "Redis");
+            }
+
+            if (connections.Value.Memcached is { Length: > 0 } memcached)
+            {
+                try
+                {
+                    await SampleMemcachedAsync(memcached, stoppingToken);
+                }
+                catch (Exception ex) when (ex is IOException or SocketException or OperationCanceledException && !stoppingToken.IsCancellationRequested)
+                {
+                    LogSampleFailed(ex, "memcached");
+                }
             }
         }
         while (await timer.WaitForNextTickAsync(stoppingToken));
@@ -40,11 +57,29 @@ internal sealed partial class CacheStatsSampler(IConnectionMultiplexer redis, Ti
             misses += double.Parse(stats.GetValueOrDefault("keyspace_misses", "0"), CultureInfo.InvariantCulture);
         }
 
-        CacheBusMetrics.CacheHits.WithLabels("redis").Set(hits);
-        CacheBusMetrics.CacheMisses.WithLabels("redis").Set(misses);
-        CacheBusMetrics.CacheHitRatio.WithLabels("redis").Set(hits + misses == 0 ? 0 : hits / (hits + misses));
+        Report("redis", hits, misses);
     }
 
-    [LoggerMessage(LogLevel.Warning, "Could not sample Redis statistics")]
-    private partial void LogSampleFailed(Exception exception);
+    private static async Task SampleMemcachedAsync(string servers, CancellationToken ct)
+    {
+        double hits = 0, misses = 0;
+        foreach (var server in MemcachedStats.ParseServers(servers))
+        {
+            var stats = await MemcachedStats.ReadAsync(server, ct);
+            hits += double.Parse(stats.GetValueOrDefault("get_hits", "0"), CultureInfo.InvariantCulture);
+            misses += double.Parse(stats.GetValueOrDefault("get_misses", "0"), CultureInfo.InvariantCulture);
+        }
+
+        Report("memcached", hits, misses);
+    }
+
+    private static void Report(string backend, double hits, double misses)
+    {
+        CacheBusMetrics.CacheHits.WithLabels(backend).Set(hits);
+        CacheBusMetrics.CacheMisses.WithLabels(backend).Set(misses);
+        CacheBusMetrics.CacheHitRatio.WithLabels(backend).Set(hits + misses == 0 ? 0 : hits / (hits + misses));
+    }
+
+    [LoggerMessage(LogLevel.Warning, "Could not sample {Backend} statistics")]
+    private partial void LogSampleFailed(Exception exception, string backend);
 }

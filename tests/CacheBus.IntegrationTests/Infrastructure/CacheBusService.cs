@@ -23,6 +23,7 @@ internal sealed class CacheBusService(WebApplication host) : IAsyncDisposable
         ["ConnectionStrings:Postgres"] = database.ConnectionString,
         ["ConnectionStrings:RabbitMq"] = Servers.RabbitMq,
         ["ConnectionStrings:Redis"] = Servers.Redis,
+        ["ConnectionStrings:Memcached"] = Servers.Memcached,
         ["CacheBus:Replication:SlotName"] = database.SlotName,
 
         // A second eviction lands at a moment no test controls; StaleSetRaceTests turns it on for itself.

@@ -8,6 +8,8 @@ internal sealed class MetricsScrape(string text)
     public static async Task<MetricsScrape> TakeAsync(HttpClient http) =>
         new(await http.GetStringAsync(new Uri("/metrics", UriKind.Relative), TestContext.Current.CancellationToken));
 
+    public override string ToString() => text;
+
     /// <summary>The sample of <paramref name="name"/> whose labels include every pair given; 0 when there is none yet.</summary>
     public double Value(string name, params (string Label, string Value)[] labels)
     {

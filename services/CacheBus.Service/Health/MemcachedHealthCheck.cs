@@ -1,0 +1,27 @@
+using System.Net.Sockets;
+using CacheBus.Service.Metrics;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Options;
+
+namespace CacheBus.Service.Health;
+
+/// <summary>Ready only while every memcached server answers: sessions live there.</summary>
+internal sealed class MemcachedHealthCheck(IOptions<ConnectionStringsOptions> connections) : IHealthCheck
+{
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        foreach (var server in MemcachedStats.ParseServers(connections.Value.Memcached!))
+        {
+            try
+            {
+                await MemcachedStats.ReadAsync(server, cancellationToken);
+            }
+            catch (Exception ex) when (ex is IOException or SocketException or OperationCanceledException)
+            {
+                return HealthCheckResult.Unhealthy($"memcached {server.Host}:{server.Port} does not answer", ex);
+            }
+        }
+
+        return HealthCheckResult.Healthy();
+    }
+}
