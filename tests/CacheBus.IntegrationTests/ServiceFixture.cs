@@ -6,7 +6,7 @@ namespace CacheBus.IntegrationTests;
 public sealed class ServiceFixture() : CacheBusFixture(null);
 
 /// <summary>One test database and one running CacheBus (example rules plus any overrides), shared by a class's tests.</summary>
-public abstract class CacheBusFixture(IDictionary<string, string?>? overrides) : IAsyncLifetime
+public abstract class CacheBusFixture(IDictionary<string, string?>? overrides, string? setupSql = null) : IAsyncLifetime
 {
     internal TestDatabase Database { get; private set; } = null!;
 
@@ -17,6 +17,11 @@ public abstract class CacheBusFixture(IDictionary<string, string?>? overrides) :
     public async ValueTask InitializeAsync()
     {
         Database = await TestDatabase.CreateAsync(TestContext.Current.CancellationToken);
+        if (setupSql is not null)
+        {
+            await Database.ExecuteAsync(setupSql);
+        }
+
         Service = await CacheBusService.StartAsync(Database, overrides);
     }
 
