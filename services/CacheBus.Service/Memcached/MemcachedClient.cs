@@ -1,0 +1,228 @@
+using System.Net.Sockets;
+
+namespace CacheBus.Service.Memcached;
+
+/// <summary>
+/// A small client for memcached's meta protocol, enough to refresh or revoke what Django keeps in memcached.
+/// Single-key operations go to the first server: Django's client places keys with a hash of its own that this
+/// client does not reproduce, so with several nodes use <see cref="DeleteManyAsync"/> and
+/// <see cref="TouchManyAsync"/>, which reach every node and are correct wherever the key lives.
+/// </summary>
+/// <remarks>
+/// Every operation is bounded by <see cref="MemcachedClientOptions.OperationTimeout"/> (a <see cref="TimeoutException"/>,
+/// never a hang). A connection that saw an error or a timeout is closed, not pooled. After a node restarts, its idle
+/// connections are noticed when rented (they turned readable with its FIN); one that dies in the instant between that
+/// check and the write is replayed once on a fresh connection, if the command is idempotent (no CAS).
+/// </remarks>
+internal sealed class MemcachedClient : IAsyncDisposable
+{
+    private readonly MemcachedClientOptions _options;
+    private readonly TimeProvider _time;
+    private readonly MemcachedConnectionPool[] _pools;
+    private volatile bool _disposed;
+
+    public MemcachedClient(MemcachedClientOptions options, TimeProvider time)
+    {
+        var validation = new MemcachedClientOptionsValidator().Validate(null, options);
+        if (validation.Failed)
+        {
+            throw new ArgumentException(validation.FailureMessage, nameof(options));
+        }
+
+        _options = options;
+        _time = time;
+        _pools = [.. options.Servers.Select(server => new MemcachedConnectionPool(
+            MemcachedEndpoint.TryParse(server, out var endpoint) ? endpoint : throw new ArgumentException(server, nameof(options)),
+            options.PoolSizePerServer,
+            options.ConnectTimeout,
+            time))];
+    }
+
+    private MemcachedConnectionPool First => _pools[0];
+
+    /// <summary>The value with its client flags, CAS and remaining TTL, or null on a miss.</summary>
+    public async Task<MemcachedItem?> GetAsync(string key, CancellationToken cancellationToken = default)
+    {
+        MemcachedKey.Validate(key, nameof(key));
+        return await ExecuteAsync<MemcachedItem?>(First, replayable: true, async (connection, token) =>
+        {
+            await connection.SendAsync(MetaCommands.Get(key), token);
+            var response = await connection.ReadResponseAsync(token);
+            return response.Status switch
+            {
+                MetaStatus.Miss => null,
+                MetaStatus.Value => new MemcachedItem(
+                    await connection.ReadValueAsync(response.ValueLength, token),
+                    response.ClientFlags ?? 0,
+                    response.Cas ?? 0,
+                    MemcachedExpiration.FromRemaining(response.Ttl)),
+                _ => throw Unexpected(response, "mg"),
+            };
+        }, cancellationToken);
+    }
+
+    /// <summary>Stores a value; with <paramref name="cas"/>, only over the item of that CAS. A zero TTL never expires.</summary>
+    public async Task<MemcachedSetResult> SetAsync(
+        string key, ReadOnlyMemory<byte> value, uint flags, TimeSpan ttl, ulong? cas = null, CancellationToken cancellationToken = default)
+    {
+        MemcachedKey.Validate(key, nameof(key));
+        if (value.Length > _options.MaxValueSize)
+        {
+            throw new ArgumentException(
+                $"The value for '{key}' is {value.Length} bytes; {MemcachedClientOptions.Section}:MaxValueSize allows at most {_options.MaxValueSize}.",
+                nameof(value));
+        }
+
+        var header = MetaCommands.Set(key, value.Length, flags, MemcachedExpiration.ToToken(ttl, _time), cas);
+
+        // Replaying a CAS set that did land the first time would report Exists: only a plain set is replayed.
+        return await ExecuteAsync(First, replayable: cas is null, async (connection, token) =>
+        {
+            await connection.SendAsync(header, value, token);
+            var response = await connection.ReadResponseAsync(token);
+            return response.Status switch
+            {
+                MetaStatus.Done => MemcachedSetResult.Stored,
+                MetaStatus.NotStored => MemcachedSetResult.NotStored,
+                MetaStatus.Exists => MemcachedSetResult.Exists,
+                MetaStatus.NotFound => MemcachedSetResult.NotFound,
+                _ => throw Unexpected(response, "ms"),
+            };
+        }, cancellationToken);
+    }
+
+    public async Task<MemcachedDeleteResult> DeleteAsync(string key, ulong? cas = null, CancellationToken cancellationToken = default)
+    {
+        MemcachedKey.Validate(key, nameof(key));
+        return await ExecuteAsync(First, replayable: cas is null, async (connection, token) =>
+        {
+            await connection.SendAsync(MetaCommands.Delete(key, cas), token);
+            var response = await connection.ReadResponseAsync(token);
+            return response.Status switch
+            {
+                MetaStatus.Done => MemcachedDeleteResult.Deleted,
+                MetaStatus.NotFound => MemcachedDeleteResult.NotFound,
+                MetaStatus.Exists => MemcachedDeleteResult.Exists,
+                _ => throw Unexpected(response, "md"),
+            };
+        }, cancellationToken);
+    }
+
+    /// <summary>Sets a new TTL on an item; false when there is no such item.</summary>
+    public async Task<bool> TouchAsync(string key, TimeSpan ttl, CancellationToken cancellationToken = default)
+    {
+        MemcachedKey.Validate(key, nameof(key));
+        var command = MetaCommands.Touch(key, MemcachedExpiration.ToToken(ttl, _time));
+        return await ExecuteAsync(First, replayable: true, async (connection, token) =>
+        {
+            await connection.SendAsync(command, token);
+            var response = await connection.ReadResponseAsync(token);
+            return response.Status switch
+            {
+                MetaStatus.Done => true,
+                MetaStatus.Miss => false,
+                _ => throw Unexpected(response, "mg"),
+            };
+        }, cancellationToken);
+    }
+
+    /// <summary>Deletes the keys on every node; <see cref="MemcachedBatchResult.Missed"/> lists those no node had.</summary>
+    public Task<MemcachedBatchResult> DeleteManyAsync(IEnumerable<string> keys, CancellationToken cancellationToken = default) =>
+        OnEveryServerAsync(keys, MetaCommands.QuietDelete, MetaStatus.NotFound, missedWhenAnswered: true, cancellationToken);
+
+    /// <summary>Sets a new TTL on the keys on every node; <see cref="MemcachedBatchResult.Missed"/> lists those no node had.</summary>
+    public async Task<MemcachedBatchResult> TouchManyAsync(IEnumerable<string> keys, TimeSpan ttl, CancellationToken cancellationToken = default)
+    {
+        var expiration = MemcachedExpiration.ToToken(ttl, _time);
+        return await OnEveryServerAsync(
+            keys, (key, opaque) => MetaCommands.QuietTouch(key, expiration, opaque), MetaStatus.Done, missedWhenAnswered: false, cancellationToken);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _disposed = true;
+        foreach (var pool in _pools)
+        {
+            await pool.DisposeAsync();
+        }
+    }
+
+    private async Task<MemcachedBatchResult> OnEveryServerAsync(
+        IEnumerable<string> keys, Func<string, int, string> command, MetaStatus answer, bool missedWhenAnswered, CancellationToken cancellationToken)
+    {
+        var distinct = keys.Distinct(StringComparer.Ordinal).ToList();
+        foreach (var key in distinct)
+        {
+            MemcachedKey.Validate(key, nameof(keys));
+        }
+
+        var chunks = distinct.Chunk(MetaPipeline.ChunkSize).ToList();
+        var missedPerServer = await Task.WhenAll(_pools.Select(async pool =>
+        {
+            var missed = new List<bool>(distinct.Count);
+            foreach (var chunk in chunks)
+            {
+                var request = MetaPipeline.Request(chunk, command);
+
+                // Deleting or touching twice is harmless, so a chunk may be replayed; a replayed delete then reports
+                // a key it did delete the first time as missed.
+                var answered = await ExecuteAsync(pool, replayable: true, async (connection, token) =>
+                {
+                    await connection.SendAsync(request, token);
+                    return await MetaPipeline.ReadAnswersAsync(connection, chunk.Length, answer, token);
+                }, cancellationToken);
+                missed.AddRange(answered.Select(a => a == missedWhenAnswered));
+            }
+
+            return missed;
+        }));
+
+        return new MemcachedBatchResult(distinct.Count, [.. distinct.Where((_, i) => missedPerServer.All(missed => missed[i]))]);
+    }
+
+    private async Task<T> ExecuteAsync<T>(
+        MemcachedConnectionPool pool, bool replayable, Func<MemcachedConnection, CancellationToken, Task<T>> operation, CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        using var timeout = new CancellationTokenSource(_options.OperationTimeout, _time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
+        try
+        {
+            for (var attempt = 1; ; attempt++)
+            {
+                var (connection, reused) = await pool.RentAsync(linked.Token);
+                try
+                {
+                    var result = await operation(connection, linked.Token);
+                    await pool.ReturnAsync(connection);
+                    return result;
+                }
+                catch (Exception ex) when (IsConnectionLost(ex) && reused && replayable && attempt == 1)
+                {
+                    // Looked alive when rented, died with the request on the wire: most likely a node that restarted
+                    // just then, so once more on a new connection, within the same deadline.
+                    await pool.DiscardAsync(connection, connectionLost: true);
+                }
+                catch (Exception ex)
+                {
+                    await pool.DiscardAsync(connection, IsConnectionLost(ex));
+                    throw;
+                }
+            }
+        }
+        catch (OperationCanceledException) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            throw new TimeoutException(
+                $"memcached at {pool.Endpoint} did not answer within {_options.OperationTimeout.TotalMilliseconds:0} ms.");
+        }
+        catch (Exception ex) when (IsConnectionLost(ex))
+        {
+            throw new MemcachedException($"Connection to memcached at {pool.Endpoint} failed: {ex.Message}", ex);
+        }
+    }
+
+    private static bool IsConnectionLost(Exception exception) => exception is IOException or SocketException;
+
+    private static MemcachedException Unexpected(MetaResponse response, string command) =>
+        new($"Unexpected answer {response.Status} to {command}.");
+}
