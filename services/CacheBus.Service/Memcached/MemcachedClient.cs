@@ -62,34 +62,14 @@ internal sealed class MemcachedClient : IAsyncDisposable
     }
 
     /// <summary>Stores a value; with <paramref name="cas"/>, only over the item of that CAS. A zero TTL never expires.</summary>
-    public async Task<MemcachedSetResult> SetAsync(
-        string key, ReadOnlyMemory<byte> value, uint flags, TimeSpan ttl, ulong? cas = null, CancellationToken cancellationToken = default)
-    {
-        MemcachedKey.Validate(key, nameof(key));
-        if (value.Length > _options.MaxValueSize)
-        {
-            throw new ArgumentException(
-                $"The value for '{key}' is {value.Length} bytes; {MemcachedClientOptions.Section}:MaxValueSize allows at most {_options.MaxValueSize}.",
-                nameof(value));
-        }
+    public Task<MemcachedSetResult> SetAsync(
+        string key, ReadOnlyMemory<byte> value, uint flags, TimeSpan ttl, ulong? cas = null, CancellationToken cancellationToken = default) =>
+        StoreAsync(key, value, length => MetaCommands.Set(key, length, flags, MemcachedExpiration.ToToken(ttl, _time), cas), replayable: cas is null, cancellationToken);
 
-        var header = MetaCommands.Set(key, value.Length, flags, MemcachedExpiration.ToToken(ttl, _time), cas);
-
-        // Replaying a CAS set that did land the first time would report Exists: only a plain set is replayed.
-        return await ExecuteAsync(First, replayable: cas is null, async (connection, token) =>
-        {
-            await connection.SendAsync(header, value, token);
-            var response = await connection.ReadResponseAsync(token);
-            return response.Status switch
-            {
-                MetaStatus.Done => MemcachedSetResult.Stored,
-                MetaStatus.NotStored => MemcachedSetResult.NotStored,
-                MetaStatus.Exists => MemcachedSetResult.Exists,
-                MetaStatus.NotFound => MemcachedSetResult.NotFound,
-                _ => throw Unexpected(response, "ms"),
-            };
-        }, cancellationToken);
-    }
+    /// <summary>Stores a value only if the key is absent (<see cref="MemcachedSetResult.NotStored"/> otherwise).</summary>
+    public Task<MemcachedSetResult> AddAsync(
+        string key, ReadOnlyMemory<byte> value, uint flags, TimeSpan ttl, CancellationToken cancellationToken = default) =>
+        StoreAsync(key, value, length => MetaCommands.Add(key, length, flags, MemcachedExpiration.ToToken(ttl, _time)), replayable: false, cancellationToken);
 
     public async Task<MemcachedDeleteResult> DeleteAsync(string key, ulong? cas = null, CancellationToken cancellationToken = default)
     {
@@ -136,6 +116,34 @@ internal sealed class MemcachedClient : IAsyncDisposable
         var expiration = MemcachedExpiration.ToToken(ttl, _time);
         return await OnEveryServerAsync(
             keys, (key, opaque) => MetaCommands.QuietTouch(key, expiration, opaque), MetaStatus.Done, missedWhenAnswered: false, cancellationToken);
+    }
+
+    // Replaying a CAS set or an add that did land the first time would report Exists or NotStored: only a plain set is replayed.
+    private async Task<MemcachedSetResult> StoreAsync(
+        string key, ReadOnlyMemory<byte> value, Func<int, string> header, bool replayable, CancellationToken cancellationToken)
+    {
+        MemcachedKey.Validate(key, nameof(key));
+        if (value.Length > _options.MaxValueSize)
+        {
+            throw new ArgumentException(
+                $"The value for '{key}' is {value.Length} bytes; {MemcachedClientOptions.Section}:MaxValueSize allows at most {_options.MaxValueSize}.",
+                nameof(value));
+        }
+
+        var line = header(value.Length);
+        return await ExecuteAsync(First, replayable, async (connection, token) =>
+        {
+            await connection.SendAsync(line, value, token);
+            var response = await connection.ReadResponseAsync(token);
+            return response.Status switch
+            {
+                MetaStatus.Done => MemcachedSetResult.Stored,
+                MetaStatus.NotStored => MemcachedSetResult.NotStored,
+                MetaStatus.Exists => MemcachedSetResult.Exists,
+                MetaStatus.NotFound => MemcachedSetResult.NotFound,
+                _ => throw Unexpected(response, "ms"),
+            };
+        }, cancellationToken);
     }
 
     public async ValueTask DisposeAsync()

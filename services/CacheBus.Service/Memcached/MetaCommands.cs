@@ -19,6 +19,10 @@ internal static class MetaCommands
     public static string Set(string key, int length, uint flags, long expiration, ulong? cas) =>
         string.Create(Invariant, $"ms {key} {length} T{expiration} F{flags}{Cas(cas)}\r\n");
 
+    /// <summary>Header of an add (mode E): stored only when the key is absent, <c>NS</c> otherwise.</summary>
+    public static string Add(string key, int length, uint flags, long expiration) =>
+        string.Create(Invariant, $"ms {key} {length} T{expiration} F{flags} ME\r\n");
+
     /// <summary><c>HD</c>, <c>NF</c>, or <c>EX</c> when the CAS does not match.</summary>
     public static string Delete(string key, ulong? cas) => $"md {key}{Cas(cas)}\r\n";
 

@@ -54,6 +54,17 @@ public sealed class MemcachedClientTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task AddAsync_KeyAbsentThenPresent_StoresOnlyTheFirstTime()
+    {
+        var key = _prefix + "add";
+
+        Assert.Equal(MemcachedSetResult.Stored, await _client.AddAsync(key, "first"u8.ToArray(), 0, TestMemcached.Ttl, Cancel));
+        Assert.Equal(MemcachedSetResult.NotStored, await _client.AddAsync(key, "second"u8.ToArray(), 0, TestMemcached.Ttl, Cancel));
+
+        Assert.Equal("first"u8.ToArray(), (await _client.GetAsync(key, Cancel))!.Value.ToArray());
+    }
+
+    [Fact]
     public async Task GetAsync_MissingKey_ReturnsNull()
     {
         Assert.Null(await _client.GetAsync(_prefix + "missing", Cancel));
