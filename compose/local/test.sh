@@ -48,7 +48,7 @@ for project in tests/*/*.csproj; do
 done
 
 # pytest's closing line, e.g. "1 failed, 12 passed, 1 skipped in 9.81s"; exit code 5 means it found no test.
-for suite in tests/django; do
+for suite in tests/django services/cachebus-django/tests; do
   [[ -d "$suite" ]] || continue
   log="$(mktemp)"
   echo "== $suite"

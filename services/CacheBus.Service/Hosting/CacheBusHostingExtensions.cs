@@ -1,9 +1,11 @@
 using CacheBus.Service.Django;
 using CacheBus.Service.Health;
+using CacheBus.Service.Memcached;
 using CacheBus.Service.Metrics;
 using CacheBus.Service.Redis;
 using CacheBus.Service.Replication;
 using CacheBus.Service.Rules;
+using CacheBus.Service.Sessions;
 using MassTransit;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -32,11 +34,20 @@ public static class CacheBusHostingExtensions
         var health = services.AddHealthChecks();
 
         var role = builder.Configuration.GetSection(CacheBusOptions.Section).Get<CacheBusOptions>()?.Role ?? CacheBusRole.All;
+        var memcached = !string.IsNullOrWhiteSpace(builder.Configuration[$"{ConnectionStringsOptions.Section}:Memcached"]);
+        var sessions = role.HasFlag(CacheBusRole.Consumers) && !string.IsNullOrWhiteSpace(builder.Configuration[$"{SessionsOptions.Section}:Table"]);
+        services.AddOptions<SessionsOptions>().BindConfiguration(SessionsOptions.Section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<SessionsOptions>, SessionsOptionsValidator>();
         services.AddMassTransit(bus =>
         {
             if (role.HasFlag(CacheBusRole.Consumers))
             {
                 bus.AddConsumer<RedisEvictionConsumer, RedisEvictionConsumerDefinition>();
+            }
+
+            if (sessions)
+            {
+                bus.AddConsumer<SessionConsumer, SessionConsumerDefinition>();
             }
 
             bus.UsingRabbitMq((context, rabbit) =>
@@ -55,9 +66,16 @@ public static class CacheBusHostingExtensions
             services.AddSingleton<RedisInvalidator>();
             services.AddHostedService<CacheStatsSampler>();
             health.AddCheck<RedisHealthCheck>("redis", tags: [CacheBusEndpoints.ReadyTag]);
-            if (!string.IsNullOrWhiteSpace(builder.Configuration[$"{ConnectionStringsOptions.Section}:Memcached"]))
+            if (memcached)
             {
                 health.AddCheck<MemcachedHealthCheck>("memcached", tags: [CacheBusEndpoints.ReadyTag]);
+                AddMemcachedClient(services);
+            }
+
+            if (sessions)
+            {
+                services.AddSingleton<SessionPolicy>();
+                services.AddSingleton<ProfileSnapshots>();
             }
             services.AddSingleton<SecondEvictions>();
             services.AddHostedService(sp => sp.GetRequiredService<SecondEvictions>());
@@ -74,6 +92,17 @@ public static class CacheBusHostingExtensions
         }
 
         return builder;
+    }
+
+    private static void AddMemcachedClient(IServiceCollection services)
+    {
+        services.AddOptions<MemcachedClientOptions>()
+            .BindConfiguration(MemcachedClientOptions.Section)
+            .PostConfigure<IOptions<ConnectionStringsOptions>>((options, connections) =>
+                options.Servers = connections.Value.Memcached!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            .ValidateOnStart();
+        services.AddSingleton<IValidateOptions<MemcachedClientOptions>, MemcachedClientOptionsValidator>();
+        services.AddSingleton(sp => new MemcachedClient(sp.GetRequiredService<IOptions<MemcachedClientOptions>>().Value, sp.GetRequiredService<TimeProvider>()));
     }
 
     private static ConnectionMultiplexer ConnectToRedis(ConnectionStringsOptions connections)

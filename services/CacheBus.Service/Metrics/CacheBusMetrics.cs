@@ -17,6 +17,9 @@ internal static class CacheBusMetrics
     public static readonly Counter Evictions = Prometheus.Metrics.CreateCounter(
         "cachebus_evictions_total", "Cache entries invalidated, by backend and kind (key, tag, namespace).", "backend", "kind");
 
+    public static readonly Counter Sessions = Prometheus.Metrics.CreateCounter(
+        "cachebus_sessions_total", "Django sessions revoked, refreshed, or found expired when refreshed.", "outcome");
+
     public static readonly Counter Failures = Prometheus.Metrics.CreateCounter(
         "cachebus_failures_total", "Failures, by component and reason; each one is retried or reported.", "component", "reason");
 

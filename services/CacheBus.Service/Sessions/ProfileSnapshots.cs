@@ -1,0 +1,65 @@
+using CacheBus.Service.Memcached;
+using NpgsqlTypes;
+
+namespace CacheBus.Service.Sessions;
+
+/// <summary>
+/// Writes the profile snapshot Django's sessions read, never replacing a newer one with an older one: the snapshot
+/// carries the commit LSN it was made from (<c>_lsn</c>), and a write goes through only over an older LSN, by CAS.
+/// The Django app fills a missing snapshot with <c>cache.add</c> and LSN 0/0, so it never overwrites CacheBus either.
+/// </summary>
+internal sealed class ProfileSnapshots(MemcachedClient memcached)
+{
+    public const string LsnField = "_lsn";
+    private const int Attempts = 5;
+
+    /// <summary>True when this snapshot is now stored; false when a snapshot as new or newer was already there.</summary>
+    public async Task<bool> WriteAsync(string key, IReadOnlyDictionary<string, string?> values, string commitLsn, TimeSpan ttl, CancellationToken ct)
+    {
+        var lsn = NpgsqlLogSequenceNumber.Parse(commitLsn);
+        var snapshot = new Dictionary<string, string?>(values) { [LsnField] = commitLsn };
+        var pickle = PickledSnapshot.Write(snapshot);
+        for (var attempt = 0; attempt < Attempts; attempt++)
+        {
+            var current = await memcached.GetAsync(key, ct);
+            if (current is null)
+            {
+                if (await memcached.AddAsync(key, pickle, PickledSnapshot.MemcachedFlags, ttl, ct) == MemcachedSetResult.Stored)
+                {
+                    return true;
+                }
+
+                continue; // someone stored one meanwhile: compare with it
+            }
+
+            if (StoredLsn(current) >= lsn)
+            {
+                return false;
+            }
+
+            if (await memcached.SetAsync(key, pickle, PickledSnapshot.MemcachedFlags, ttl, current.Cas, ct) == MemcachedSetResult.Stored)
+            {
+                return true;
+            }
+        }
+
+        throw new InvalidOperationException($"The snapshot {key} kept changing under {Attempts} attempts to write it");
+    }
+
+    // Anything that is not our snapshot shape (or has no LSN) counts as the oldest possible: ours replaces it.
+    private static NpgsqlLogSequenceNumber StoredLsn(MemcachedItem item)
+    {
+        try
+        {
+            return item.Flags == PickledSnapshot.MemcachedFlags
+                && PickledSnapshot.Read(item.Value.Span).GetValueOrDefault(LsnField) is { } text
+                && NpgsqlLogSequenceNumber.TryParse(text, out var lsn)
+                ? lsn
+                : default;
+        }
+        catch (FormatException)
+        {
+            return default;
+        }
+    }
+}

@@ -1,0 +1,61 @@
+using CacheBus.Contracts;
+using CacheBus.Service.Django;
+using CacheBus.Service.Rules;
+using Microsoft.Extensions.Options;
+
+namespace CacheBus.Service.Sessions;
+
+/// <summary>The session settings compiled: which changes concern sessions, and the keys Django uses for them.</summary>
+internal sealed class SessionPolicy
+{
+    // Django's cache session backend: KEY_PREFIX = "django.contrib.sessions.cache" + session_key.
+    private const string SessionKeyPrefix = "django.contrib.sessions.cache";
+
+    private readonly SessionsOptions _options;
+    private readonly TableName _table;
+    private readonly DjangoKeys _django;
+    private readonly KeyTemplate _snapshotKey;
+    private readonly KeyTemplate _registryKey;
+
+    public SessionPolicy(IOptions<SessionsOptions> options, IOptions<DjangoOptions> django)
+    {
+        _options = options.Value;
+        _table = TableName.Parse(_options.Table!);
+        _django = new DjangoKeys(django.Value.Caches[_options.DjangoCache]);
+        _snapshotKey = KeyTemplate.Parse(_options.SnapshotKey);
+        _registryKey = KeyTemplate.Parse(_options.RegistryKey);
+    }
+
+    public TimeSpan SessionTtl => _options.SessionTtl;
+
+    public bool HasSnapshot => _options.SnapshotColumns.Count > 0;
+
+    public bool Covers(RowChange change) => change.Schema == _table.Schema && change.Table == _table.Table;
+
+    public string? UserId(RowChange change) =>
+        change.NewValues?.GetValueOrDefault(_options.UserIdColumn)
+        ?? change.OldValues?.GetValueOrDefault(_options.UserIdColumn)
+        ?? change.Key.GetValueOrDefault(_options.UserIdColumn);
+
+    /// <summary>
+    /// A delete, or an update of a security column, revokes. An update whose changed columns PostgreSQL did not let
+    /// us know (REPLICA IDENTITY DEFAULT) revokes too: when in doubt, log the user out rather than keep a session.
+    /// </summary>
+    public bool IsSecurityChange(RowChange change) => change.Operation switch
+    {
+        RowOperation.Delete => true,
+        RowOperation.Update => change.ChangedColumns is not { } changed || changed.Any(_options.SecurityColumns.Contains),
+        _ => false,
+    };
+
+    public string SessionKey(string sessionKey) => _django.Key(SessionKeyPrefix + sessionKey);
+
+    public string SnapshotKey(string userId) => _django.Key(_snapshotKey.Render(UserRow(userId))!);
+
+    public string RegistryKey(string userId) => _registryKey.Render(UserRow(userId))!;
+
+    public Dictionary<string, string?> Snapshot(RowChange change) =>
+        _options.SnapshotColumns.ToDictionary(c => c, c => change.NewValues?.GetValueOrDefault(c) ?? change.OldValues?.GetValueOrDefault(c));
+
+    private Dictionary<string, string?> UserRow(string userId) => new() { [_options.UserIdColumn] = userId };
+}

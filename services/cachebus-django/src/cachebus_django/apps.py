@@ -1,0 +1,11 @@
+from django.apps import AppConfig
+
+
+class CacheBusConfig(AppConfig):
+    name = "cachebus_django"
+    label = "cachebus"
+    verbose_name = "CacheBus"
+
+    def ready(self):
+        from cachebus_django import sessions
+        sessions.connect_signals()

@@ -1,0 +1,73 @@
+"""
+How CacheBus learns a user's sessions, and how views read the profile snapshot CacheBus keeps fresh.
+
+On login the session key is added to a Redis set per user; on logout it is removed. When the user's profile row
+changes, CacheBus reads that set and deletes the sessions (security change) or extends them and rewrites the
+snapshot. Views call profile_snapshot(user_id) instead of querying the profile table.
+"""
+from django.conf import settings
+from django.contrib.auth.signals import user_logged_in, user_logged_out
+from django.core.cache import caches
+from django.db import connection
+
+from cachebus_django.settings import cachebus_setting
+
+# An LSN lower than any commit: a snapshot read from the database loses to any CacheBus writes.
+_OLDEST_LSN = "0/0"
+_registry = None
+
+
+def registry():
+    global _registry
+    if _registry is None:
+        import redis
+        _registry = redis.Redis.from_url(cachebus_setting("REDIS_URL"))
+    return _registry
+
+
+def _registry_key(user_id):
+    return cachebus_setting("SESSION_REGISTRY_KEY").format(user_id=user_id)
+
+
+def record_login(sender, request, user, **kwargs):
+    if request.session.session_key is None:
+        request.session.save()
+    registry().sadd(_registry_key(user.pk), request.session.session_key)
+
+
+def record_logout(sender, request, user, **kwargs):
+    if user is not None and request.session.session_key:
+        registry().srem(_registry_key(user.pk), request.session.session_key)
+
+
+def connect_signals():
+    user_logged_in.connect(record_login, dispatch_uid="cachebus-record-login")
+    user_logged_out.connect(record_logout, dispatch_uid="cachebus-record-logout")
+
+
+def profile_snapshot(user_id):
+    """
+    The user's profile columns, from the session cache where CacheBus keeps them current. On a miss they are read
+    from the database and stored with cache.add, which never overwrites a snapshot CacheBus wrote meanwhile.
+    """
+    cache = caches[settings.SESSION_CACHE_ALIAS]
+    key = cachebus_setting("PROFILE_SNAPSHOT_KEY").format(user_id=user_id)
+    snapshot = cache.get(key)
+    if snapshot is None:
+        snapshot = _read_profile(user_id)
+        cache.add(key, snapshot, timeout=settings.SESSION_COOKIE_AGE)
+    return snapshot
+
+
+def _read_profile(user_id):
+    columns = cachebus_setting("PROFILE_SNAPSHOT_COLUMNS")
+    quote = connection.ops.quote_name
+    sql = "SELECT {} FROM {} WHERE {} = %s".format(
+        ", ".join(quote(c) for c in columns), quote(cachebus_setting("PROFILE_TABLE")),
+        quote(cachebus_setting("PROFILE_USER_ID_COLUMN")))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [user_id])
+        row = cursor.fetchone()
+    values = {c: (None if row is None or v is None else str(v)) for c, v in zip(columns, row or [None] * len(columns))}
+    values["_lsn"] = _OLDEST_LSN
+    return values

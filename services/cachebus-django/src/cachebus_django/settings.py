@@ -1,0 +1,17 @@
+"""The CACHEBUS setting, with defaults matching CacheBus's own (CacheBus:Sessions in its configuration)."""
+from django.conf import settings
+
+DEFAULTS = {
+    # Where the session registry lives: a Redis set per user, read by CacheBus to find the user's sessions.
+    "REDIS_URL": "redis://127.0.0.1:6379/0",
+    "SESSION_REGISTRY_KEY": "cachebus:sessions:{user_id}",
+    # The profile snapshot: which table and columns, under which key of the session cache.
+    "PROFILE_TABLE": "profiles",
+    "PROFILE_USER_ID_COLUMN": "user_id",
+    "PROFILE_SNAPSHOT_COLUMNS": ["display_name"],
+    "PROFILE_SNAPSHOT_KEY": "cachebus.profile.{user_id}",
+}
+
+
+def cachebus_setting(name):
+    return getattr(settings, "CACHEBUS", {}).get(name, DEFAULTS[name])

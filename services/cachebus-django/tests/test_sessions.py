@@ -1,0 +1,86 @@
+"""
+A user's sessions follow their profile row, changed by plain SQL (never through Django): a security change logs
+them out everywhere; any other change reaches the next request through the snapshot, without reading the profile.
+"""
+import socket
+import uuid
+
+import pytest
+from conftest import required, wait_until
+
+
+@pytest.fixture()
+def user(site):
+    from django.contrib.auth.models import User
+    account = User.objects.create_user(f"ada-{uuid.uuid4().hex[:8]}", password="secret")
+    site.execute("INSERT INTO profiles (user_id, display_name, password_hash) VALUES (%s, 'Ada', 'h1')", account.pk)
+    return account
+
+
+@pytest.fixture()
+def client(user):
+    from django.test import Client
+    browser = Client()
+    assert browser.login(username=user.username, password="secret")
+    assert browser.get("/me/").content == b"Hello Ada"
+    return browser
+
+
+def session_key(client):
+    from django.conf import settings
+    return client.cookies[settings.SESSION_COOKIE_NAME].value
+
+
+def memcached_ttl(key):
+    """Remaining TTL in seconds, read with memcached's meta get (pymemcache 3.5 cannot ask)."""
+    host, port = required("CACHEBUS_MEMCACHED").split(":")
+    with socket.create_connection((host, int(port)), timeout=2) as conn:
+        conn.sendall(f"mg {key} t\r\n".encode())
+        answer = conn.recv(256).decode()
+    assert answer.startswith("HD t"), answer
+    return int(answer.split()[1][1:])
+
+
+def test_login_records_the_session_and_logout_forgets_it(site, user, client):
+    from cachebus_django.sessions import registry
+    key = f"cachebus:sessions:{user.pk}"
+    assert registry().sismember(key, session_key(client))
+
+    client.logout()
+
+    assert registry().scard(key) == 0
+
+
+def test_user_deactivated_by_sql_is_anonymous_on_the_next_request(site, user, client):
+    site.execute("UPDATE profiles SET is_active = false WHERE user_id = %s", user.pk)
+
+    wait_until(lambda: client.get("/me/").content == b"anonymous", "the session revoked")
+
+
+def test_password_hash_changed_by_sql_revokes_every_session_of_the_user(site, user, client):
+    from django.test import Client
+    second = Client()
+    assert second.login(username=user.username, password="secret")
+
+    site.execute("UPDATE profiles SET password_hash = 'h2' WHERE user_id = %s", user.pk)
+
+    wait_until(lambda: client.get("/me/").content == b"anonymous", "the first session revoked")
+    wait_until(lambda: second.get("/me/").content == b"anonymous", "the second session revoked")
+
+
+def test_display_name_changed_by_sql_shows_without_reading_the_profile(site, user, client):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    profile_reads = []
+
+    def shows_grace():
+        with CaptureQueriesContext(connection) as queries:
+            body = client.get("/me/").content
+        profile_reads.extend(q["sql"] for q in queries.captured_queries if "profiles" in q["sql"])
+        return body == b"Hello Grace"
+
+    site.execute("UPDATE profiles SET display_name = 'Grace' WHERE user_id = %s", user.pk)
+
+    wait_until(shows_grace, "the new display name")
+    assert profile_reads == []
+    assert memcached_ttl(f":1:django.contrib.sessions.cache{session_key(client)}") > 300  # extended to CacheBus's TTL

@@ -1,0 +1,49 @@
+using CacheBus.IntegrationTests.Memcached;
+using CacheBus.Service.Memcached;
+using CacheBus.Service.Sessions;
+
+namespace CacheBus.IntegrationTests.Sessions;
+
+/// <summary>A duplicate or out-of-order change never replaces a newer snapshot with an older one (real memcached).</summary>
+public sealed class ProfileSnapshotsTests : IAsyncDisposable
+{
+    private static readonly TimeSpan Ttl = TimeSpan.FromMinutes(5);
+    private readonly MemcachedClient _memcached = TestMemcached.Client();
+    private readonly string _key = TestMemcached.NewPrefix() + "snapshot";
+
+    private ProfileSnapshots Snapshots => new(_memcached);
+
+    public ValueTask DisposeAsync() => _memcached.DisposeAsync();
+
+    [Fact]
+    public async Task WriteAsync_OlderChangeAfterANewerOne_KeepsTheNewer()
+    {
+        Assert.True(await Snapshots.WriteAsync(_key, Name("Grace"), "0/200", Ttl, TestContext.Current.CancellationToken));
+
+        Assert.False(await Snapshots.WriteAsync(_key, Name("Ada"), "0/100", Ttl, TestContext.Current.CancellationToken));
+        Assert.Equal("Grace", (await ReadAsync())["display_name"]);
+    }
+
+    [Fact]
+    public async Task WriteAsync_SameChangeTwice_WritesOnce()
+    {
+        Assert.True(await Snapshots.WriteAsync(_key, Name("Grace"), "0/200", Ttl, TestContext.Current.CancellationToken));
+
+        Assert.False(await Snapshots.WriteAsync(_key, Name("Grace"), "0/200", Ttl, TestContext.Current.CancellationToken));
+    }
+
+    [Fact]
+    public async Task WriteAsync_OverASnapshotDjangoFilledFromTheDatabase_Replaces()
+    {
+        var djangoFill = PickledSnapshot.Write(new Dictionary<string, string?> { ["display_name"] = "Ada", ["_lsn"] = "0/0" });
+        await _memcached.AddAsync(_key, djangoFill, PickledSnapshot.MemcachedFlags, Ttl, TestContext.Current.CancellationToken);
+
+        Assert.True(await Snapshots.WriteAsync(_key, Name("Grace"), "0/16B3748", Ttl, TestContext.Current.CancellationToken));
+        Assert.Equal(new Dictionary<string, string?> { ["display_name"] = "Grace", ["_lsn"] = "0/16B3748" }, await ReadAsync());
+    }
+
+    private static Dictionary<string, string?> Name(string name) => new() { ["display_name"] = name };
+
+    private async Task<Dictionary<string, string?>> ReadAsync() =>
+        PickledSnapshot.Read((await _memcached.GetAsync(_key, TestContext.Current.CancellationToken))!.Value.Span);
+}
