@@ -1,4 +1,5 @@
 using CacheBus.Service.Django;
+using CacheBus.Service.Fragments;
 using CacheBus.Service.Health;
 using CacheBus.Service.Memcached;
 using CacheBus.Service.Metrics;
@@ -36,6 +37,9 @@ public static class CacheBusHostingExtensions
         var role = builder.Configuration.GetSection(CacheBusOptions.Section).Get<CacheBusOptions>()?.Role ?? CacheBusRole.All;
         var memcached = !string.IsNullOrWhiteSpace(builder.Configuration[$"{ConnectionStringsOptions.Section}:Memcached"]);
         var sessions = role.HasFlag(CacheBusRole.Consumers) && !string.IsNullOrWhiteSpace(builder.Configuration[$"{SessionsOptions.Section}:Table"]);
+        var warming = role.HasFlag(CacheBusRole.Consumers) && builder.Configuration.GetSection($"{FragmentsOptions.Section}:Policies").GetChildren().Any();
+        services.AddOptions<FragmentsOptions>().BindConfiguration(FragmentsOptions.Section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<FragmentsOptions>, FragmentsOptionsValidator>();
         services.AddOptions<SessionsOptions>().BindConfiguration(SessionsOptions.Section).ValidateOnStart();
         services.AddSingleton<IValidateOptions<SessionsOptions>, SessionsOptionsValidator>();
         services.AddMassTransit(bus =>
@@ -48,6 +52,11 @@ public static class CacheBusHostingExtensions
             if (sessions)
             {
                 bus.AddConsumer<SessionConsumer, SessionConsumerDefinition>();
+            }
+
+            if (warming)
+            {
+                bus.AddConsumer<FragmentWarmConsumer, FragmentWarmConsumerDefinition>();
             }
 
             bus.UsingRabbitMq((context, rabbit) =>
@@ -76,6 +85,14 @@ public static class CacheBusHostingExtensions
             {
                 services.AddSingleton<SessionPolicy>();
                 services.AddSingleton<ProfileSnapshots>();
+            }
+
+            if (warming)
+            {
+                // Redirects are never followed: one could lead to a host the policy does not allow.
+                services.AddHttpClient<FragmentFetcher>().ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false });
+                services.AddSingleton<FragmentWarmer>();
+                services.AddHostedService<EarlyRefresher>();
             }
             services.AddSingleton<SecondEvictions>();
             services.AddHostedService(sp => sp.GetRequiredService<SecondEvictions>());

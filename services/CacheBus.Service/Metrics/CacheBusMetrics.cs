@@ -20,6 +20,9 @@ internal static class CacheBusMetrics
     public static readonly Counter Sessions = Prometheus.Metrics.CreateCounter(
         "cachebus_sessions_total", "Django sessions revoked, refreshed, or found expired when refreshed.", "outcome");
 
+    public static readonly Counter Warms = Prometheus.Metrics.CreateCounter(
+        "cachebus_warms_total", "Fragment warm attempts by fragment and outcome (warmed, or the failure's reason).", "fragment", "outcome");
+
     public static readonly Counter Failures = Prometheus.Metrics.CreateCounter(
         "cachebus_failures_total", "Failures, by component and reason; each one is retried or reported.", "component", "reason");
 

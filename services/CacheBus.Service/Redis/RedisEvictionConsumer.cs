@@ -21,6 +21,7 @@ internal sealed class RedisEvictionConsumer(RuleSet rules, RedisInvalidator inva
     {
         var targets = new HashSet<Target>();
         rules.Collect(context.Message.Changes, targets);
+        targets.RemoveWhere(t => t.Kind == TargetKind.Warm); // the fragment warmer overwrites these; deleting would race it
         if (targets.Count > 0)
         {
             try

@@ -30,7 +30,7 @@ internal sealed class RedisInvalidator(IConnectionMultiplexer redis)
         {
             _ = target.Kind switch
             {
-                TargetKind.Key => keys.Add(target.RedisKey),
+                TargetKind.Key or TargetKind.Warm => keys.Add(target.RedisKey), // by hand, a warmed fragment is simply deleted
                 TargetKind.Tag => tags.Add(target.RedisKey),
                 TargetKind.Namespace => namespaces.Add(target.RedisKey),
                 _ => throw new ArgumentOutOfRangeException(nameof(targets), target.Kind, "unknown target kind"),

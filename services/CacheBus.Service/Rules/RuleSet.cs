@@ -1,5 +1,6 @@
 using CacheBus.Contracts;
 using CacheBus.Service.Django;
+using CacheBus.Service.Fragments;
 using CacheBus.Service.Redis;
 using Microsoft.Extensions.Options;
 
@@ -13,12 +14,13 @@ internal sealed class RuleSet
 {
     private readonly Dictionary<TableName, TableRule> _tables = [];
 
-    public RuleSet(IOptions<RulesOptions> rules, IOptions<DjangoOptions> django, IOptions<RedisOptions> redis)
+    public RuleSet(IOptions<RulesOptions> rules, IOptions<DjangoOptions> django, IOptions<RedisOptions> redis, IOptions<FragmentsOptions>? fragments = null)
     {
+        var warmed = fragments?.Value.Policies ?? [];
         foreach (var (name, table) in rules.Value.Tables)
         {
             var tableName = TableName.Parse(name);
-            _tables[tableName] = Compile(tableName, $"{RulesOptions.Section}:Tables:{name}", table, django.Value, redis.Value);
+            _tables[tableName] = Compile(tableName, $"{RulesOptions.Section}:Tables:{name}", table, django.Value, redis.Value, warmed);
         }
     }
 
@@ -35,7 +37,8 @@ internal sealed class RuleSet
         }
     }
 
-    private static TableRule Compile(TableName table, string path, TableRuleOptions options, DjangoOptions django, RedisOptions redis)
+    private static TableRule Compile(
+        TableName table, string path, TableRuleOptions options, DjangoOptions django, RedisOptions redis, Dictionary<string, FragmentPolicyOptions> warmed)
     {
         var keys = options.DjangoCache is { } cacheName ? new DjangoKeys(django.Caches[cacheName]) : null;
         Func<string, string> keyFunction = keys is null ? key => key : keys.Key;
@@ -47,8 +50,9 @@ internal sealed class RuleSet
         if (keys is not null)
         {
             targets.AddRange(options.Pages.Select((t, i) => TargetTemplate.Page($"{path}:Pages:{i}", KeyTemplate.Parse(t), keys)));
-            targets.AddRange(options.Fragments.Select((f, i) => TargetTemplate.Fragment(
-                $"{path}:Fragments:{i}", f.Name!, [.. f.VaryOn.Select(KeyTemplate.Parse)], keys)));
+            targets.AddRange(options.Fragments.Select((f, i) => warmed.TryGetValue(f.Name!, out var policy)
+                ? TargetTemplate.WarmedFragment($"{path}:Fragments:{i}", f.Name!, [.. f.VaryOn.Select(KeyTemplate.Parse)], KeyTemplate.Parse(policy.OriginUrl), keys)
+                : TargetTemplate.Fragment($"{path}:Fragments:{i}", f.Name!, [.. f.VaryOn.Select(KeyTemplate.Parse)], keys)));
         }
 
         return new TableRule(table, path, targets);

@@ -11,7 +11,10 @@ internal enum TargetKind
 
     /// <summary>INCR the namespace's generation counter.</summary>
     Namespace,
+
+    /// <summary>Fetch the fragment from <see cref="Target.Url"/> and overwrite the key (a fragment with a TTL policy).</summary>
+    Warm,
 }
 
-/// <summary>One Redis key a change invalidates, with what made it (for <c>explain</c>).</summary>
-internal readonly record struct Target(TargetKind Kind, string RedisKey, string Origin);
+/// <summary>One Redis key a change invalidates, with what made it (for <c>explain</c>), and for a warm the URL to fetch.</summary>
+internal readonly record struct Target(TargetKind Kind, string RedisKey, string Origin, string? Url = null);

@@ -5,10 +5,14 @@ env`; without them every test errors, none is skipped.
 """
 import os
 import pathlib
+import socket
+import socketserver
 import subprocess
 import sys
+import threading
 import time
 import uuid
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 import psycopg2
 import pytest
@@ -41,9 +45,14 @@ def dsn(database):
             f"password={parts.get('Password', '')} dbname={database}")
 
 
+FRAGMENT_TOKEN = "warm-token"
+
+
 class Site:
-    def __init__(self, database):
+    def __init__(self, database, origin_port, metrics_port):
         self.dsn = dsn(database)
+        self.origin = f"http://127.0.0.1:{origin_port}"
+        self.metrics = f"http://127.0.0.1:{metrics_port}/metrics"
 
     def execute(self, sql, *params):
         with psycopg2.connect(self.dsn) as conn, conn.cursor() as cursor:  # commits on leaving the block
@@ -61,15 +70,18 @@ def site():
         cursor.execute((ROOT / "compose/demo/schema.sql").read_text())
     conn.close()
     configure_django(database)
-    process = start_cachebus(database)
+    origin = start_origin()
+    metrics_port = free_port()
+    process = start_cachebus(database, origin.server_port, metrics_port)
     try:
         wait_until(lambda: slot_active(admin, database) or process.poll() is not None, "CacheBus streaming", 60)
         if process.poll() is not None:
             raise RuntimeError(f"CacheBus exited with {process.returncode}:\n{process.stdout.read()}")
-        yield Site(database)
+        yield Site(database, origin.server_port, metrics_port)
     finally:
         process.terminate()
         process.wait(timeout=30)
+        origin.shutdown()
         from django.db import connections
         connections.close_all()
         wait_until(lambda: not slot_active(admin, database), "the slot released")
@@ -84,13 +96,60 @@ def slot_active(admin, slot):
     return cursor.fetchone()[0]
 
 
-def start_cachebus(database):
+class ThreadingServer(socketserver.ThreadingMixIn, WSGIServer):
+    daemon_threads = True
+
+
+class QuietHandler(WSGIRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+def start_origin():
+    """The Django site over real HTTP on loopback: the origin CacheBus fetches fragments from."""
+    from django.core.wsgi import get_wsgi_application
+    server = make_server("127.0.0.1", 0, get_wsgi_application(), ThreadingServer, QuietHandler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def fragment_settings(origin_port):
+    """
+    Fragments of product cards: kept on failure, deleted on failure, one whose origin is not allowed, and a
+    short-lived one that early refresh keeps alive.
+    """
+    allowed = f"http://127.0.0.1:{origin_port}"
+    settings = {"CacheBus__Fragments__Token": FRAGMENT_TOKEN}
+    for index, (name, host, on_failure) in enumerate([
+            ("product_card", "127.0.0.1", "Keep"), ("product_badge", "127.0.0.1", "Delete"),
+            ("product_promo", "127.0.0.2", "Keep"), ("product_flash", "127.0.0.1", "Keep")]):
+        rule, policy = f"CacheBus__Rules__Tables__products__Fragments__{index}__", f"CacheBus__Fragments__Policies__{name}__"
+        settings.update({
+            rule + "Name": name,
+            rule + "VaryOn__0": "{id}",
+            policy + "OriginUrl": f"http://{host}:{origin_port}/cachebus/fragments/{name}/?vary={{id}}",
+            policy + "AllowedOrigins__0": allowed,
+            policy + "Ttl": "00:00:03" if name == "product_flash" else "00:05:00",
+            policy + "Jitter": "00:00:00.5" if name == "product_flash" else "00:00:30",
+            policy + "Retries": "1",
+            policy + "OnFailure": on_failure,
+        })
+    return settings
+
+
+def start_cachebus(database, origin_port, metrics_port):
     if not SERVICE_DLL.exists():
         raise RuntimeError(f"{SERVICE_DLL} is missing: build with `dotnet build CacheBus.sln -c Release`")
     sessions = "CacheBus__Sessions__"
     env = dict(os.environ, **{
         "DOTNET_ENVIRONMENT": "Test",
-        "Urls": "http://127.0.0.1:0",
+        "Urls": f"http://127.0.0.1:{metrics_port}",
         "ConnectionStrings__Postgres": required("CACHEBUS_PG").replace("Database=postgres", f"Database={database}"),
         "ConnectionStrings__RabbitMq": required("CACHEBUS_RABBITMQ"),
         "ConnectionStrings__Redis": required("CACHEBUS_REDIS"),
@@ -103,6 +162,9 @@ def start_cachebus(database):
         sessions + "SnapshotColumns__0": "display_name",
         sessions + "DjangoCache": "sessions",
         sessions + "SessionTtl": "01:00:00",
+        "CacheBus__Django__Caches__default__Version": "1",
+        "CacheBus__Rules__Tables__products__DjangoCache": "default",
+        **fragment_settings(origin_port),
     })
     return subprocess.Popen(["dotnet", str(SERVICE_DLL)], cwd=SERVICE_DLL.parent, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -116,7 +178,7 @@ def configure_django(database):
     params = dict(p.split("=", 1) for p in dsn(database).split(" "))
     settings.configure(
         SECRET_KEY="cachebus-tests",
-        ALLOWED_HOSTS=["testserver"],
+        ALLOWED_HOSTS=["testserver", "127.0.0.1"],
         ROOT_URLCONF="project.urls",
         INSTALLED_APPS=["django.contrib.auth", "django.contrib.contenttypes", "cachebus_django"],
         MIDDLEWARE=["django.contrib.sessions.middleware.SessionMiddleware",
@@ -125,7 +187,7 @@ def configure_django(database):
             "ENGINE": "django.db.backends.postgresql", "NAME": params["dbname"], "HOST": params["host"],
             "PORT": params["port"], "USER": params["user"], "PASSWORD": params["password"]}},
         CACHES={
-            "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+            "default": {"BACKEND": "django_redis.cache.RedisCache", "LOCATION": f"redis://{required('CACHEBUS_REDIS')}/0"},
             "sessions": {"BACKEND": "django.core.cache.backends.memcached.PyMemcacheCache",
                          "LOCATION": required("CACHEBUS_MEMCACHED")},
         },
@@ -133,8 +195,14 @@ def configure_django(database):
         SESSION_CACHE_ALIAS="sessions",
         SESSION_COOKIE_AGE=300,
         PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
-        CACHEBUS={"REDIS_URL": f"redis://{required('CACHEBUS_REDIS')}/0"},
+        CACHEBUS={"REDIS_URL": f"redis://{required('CACHEBUS_REDIS')}/0", "FRAGMENT_TOKEN": FRAGMENT_TOKEN},
+        TEMPLATES=[{"BACKEND": "django.template.backends.django.DjangoTemplates", "DIRS": [str(HERE / "project/templates")]}],
         USE_TZ=True,
     )
     django.setup()
     call_command("migrate", verbosity=0)
+
+    # Users of earlier runs had the same ids in the shared Redis and memcached: start this run's ids elsewhere.
+    from django.db import connection
+    with connection.cursor() as cursor:
+        cursor.execute("ALTER SEQUENCE auth_user_id_seq RESTART WITH %s", [uuid.uuid4().int % 2_000_000_000 + 1])

@@ -10,6 +10,8 @@ DEFAULTS = {
     "PROFILE_USER_ID_COLUMN": "user_id",
     "PROFILE_SNAPSHOT_COLUMNS": ["display_name"],
     "PROFILE_SNAPSHOT_KEY": "cachebus.profile.{user_id}",
+    # The token CacheBus sends (X-CacheBus-Token) when it fetches fragments; None turns the view off.
+    "FRAGMENT_TOKEN": None,
 }
 
 

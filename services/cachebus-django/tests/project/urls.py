@@ -1,7 +1,26 @@
-from django.http import HttpResponse
-from django.urls import path
+from django.db import connection
+from django.http import HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.template.loader import render_to_string
+from django.urls import include, path
 
-from cachebus_django import profile_snapshot
+from cachebus_django import fragments, profile_snapshot
+
+# Renders that really happened, per product id: in the page's {% cache %} blocks, and at the origin CacheBus fetches.
+card_renders = {}
+origin_renders = {}
+
+
+class Product:
+    def __init__(self, product_id):
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT id, name, price FROM products WHERE id = %s", [product_id])
+            self.id, self.name, self._price = cursor.fetchone()
+
+    @property
+    def price(self):
+        card_renders[self.id] = card_renders.get(self.id, 0) + 1
+        return self._price
 
 
 def me(request):
@@ -10,4 +29,28 @@ def me(request):
     return HttpResponse("Hello " + profile_snapshot(request.user.id)["display_name"])
 
 
-urlpatterns = [path("me/", me)]
+def card(request, product_id):
+    return render(request, "card.html", {"product": Product(product_id)})
+
+
+def render_card(request, product_id):
+    """What the {% cache %} blocks of card.html render; products named to misbehave let tests break the origin."""
+    product = Product(int(product_id))
+    origin_renders[product.id] = origin_renders.get(product.id, 0) + 1
+    if product.name == "down":
+        return HttpResponse("maintenance", status=503)
+    if product.name == "moved":
+        return HttpResponseRedirect("https://elsewhere.example.com/card")
+    return render_to_string("card_inner.html", {"product": {"name": product.name, "price": product._price}})
+
+
+fragments.register("product_card", render_card)
+fragments.register("product_badge", render_card)
+fragments.register("product_promo", render_card)
+fragments.register("product_flash", render_card)
+
+urlpatterns = [
+    path("me/", me),
+    path("cards/<int:product_id>/", card),
+    path("", include("cachebus_django.urls")),
+]
