@@ -1,12 +1,15 @@
 """
-Real servers, a fresh database, CacheBus running as its own process, and Django configured like the shop it serves:
-django-redis with KEY_PREFIX 'shop' and VERSION 2, i18n and time zones on (a new project's defaults). The servers'
-addresses come from `compose/local/servers.sh env`; without them every test errors, none is skipped.
+Real servers, a fresh database, CacheBus running as its own process (the Release build), and Django configured like
+the shop CacheBus's rules describe: django-redis with KEY_PREFIX 'shop' and VERSION 2, i18n and time zones on (a new
+project's defaults). The servers' addresses come from `compose/local/servers.sh env`; without them every test
+errors, none is skipped.
 """
 import os
 import pathlib
+import shutil
 import subprocess
 import time
+import urllib.parse
 import uuid
 
 import psycopg2
@@ -14,20 +17,43 @@ import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 SERVICE_DLL = pathlib.Path(os.environ.get(
-    "CACHEBUS_SERVICE_DLL", ROOT / "services/CacheBus.Service/bin/Release/net10.0/CacheBus.Service.dll"))
+    "CACHEBUS_SERVICE_DLL", ROOT / "services/CacheBus.Service/bin/Release/net10.0/CacheBus.Service.dll")).resolve()
+
+# CacheBus's rules for the products table, as environment variables (`:` becomes `__`).
+RULES = {
+    "CacheBus__Django__Caches__default__KeyPrefix": "shop",
+    "CacheBus__Django__Caches__default__Version": "2",
+    "CacheBus__Rules__Tables__products__DjangoCache": "default",
+    "CacheBus__Rules__Tables__products__Keys__0": "product:{id}",
+    "CacheBus__Rules__Tables__products__Keys__1": "product-list:category:{category_id}",
+    "CacheBus__Rules__Tables__products__Pages__0": "https://shop.example.com/products/{id}/",
+    "CacheBus__Rules__Tables__products__Fragments__0__Name": "product_card",
+    "CacheBus__Rules__Tables__products__Fragments__0__VaryOn__0": "{id}",
+    "CacheBus__Rules__Tables__products__Tags__0": "category:{category_id}",
+    "CacheBus__Rules__Tables__products__Namespaces__0": "product-list:{category_id}",
+}
 
 
 def required(name):
     value = os.environ.get(name)
     if not value:
-        raise RuntimeError(f"{name} is not set: run `eval \"$(compose/local/servers.sh env)\"` or compose/local/test.sh")
+        raise RuntimeError(f"{name} is not set: run `eval \"$(compose/local/servers.sh env)\"` first")
     return value
 
 
-def npgsql_to_dsn(connection_string, database):
-    parts = dict(p.split("=", 1) for p in connection_string.split(";") if p)
-    return (f"host={parts['Host']} port={parts.get('Port', 5432)} user={parts['Username']} "
-            f"password={parts.get('Password', '')} dbname={database}")
+def npgsql_to_psycopg(connection_string):
+    """psycopg2 arguments from an Npgsql connection string (keys are case-insensitive and have aliases)."""
+    aliases = {"server": "host", "username": "user", "user id": "user", "userid": "user", "pwd": "password",
+               "database": "dbname", "db": "dbname"}
+    parts = (p.split("=", 1) for p in connection_string.split(";") if p.strip())
+    params = {aliases.get(k.strip().lower(), k.strip().lower()): v.strip() for k, v in parts}
+    return {k: params[k] for k in ("host", "port", "user", "password", "dbname") if k in params}
+
+
+def npgsql_with_database(connection_string, database):
+    keep = [p for p in connection_string.split(";")
+            if p.strip() and p.split("=")[0].strip().lower() not in ("database", "db")]
+    return ";".join(keep + [f"Database={database}"])
 
 
 def wait_until(condition, what, timeout=15.0):
@@ -41,116 +67,163 @@ def wait_until(condition, what, timeout=15.0):
 class Shop:
     """The test's handle on the running system: SQL on the real database, the CacheBus process."""
 
-    def __init__(self, dsn, process):
-        self.dsn = dsn
-        self.process = process
+    def __init__(self, sql, process, log):
+        self.sql, self.process, self.log = sql, process, log
 
-    def execute(self, sql, *params):
-        with psycopg2.connect(self.dsn) as conn, conn.cursor() as cursor:  # commits on leaving the block
-            cursor.execute(sql, params)
-        conn.close()
+    def execute(self, statement, *params):
+        """One committed transaction (autocommit), written past Django: only CacheBus can notice it."""
+        self.sql.cursor().execute(statement, params)
+
+    def wait(self, condition, what, timeout=15.0):
+        """wait_until, failing at once with CacheBus's output when the process is gone."""
+        def check():
+            if self.process.poll() is not None:
+                raise AssertionError(f"CacheBus exited with {self.process.returncode} while waiting for: {what}\n"
+                                     f"{self.log.read_text()}")
+            return condition()
+        wait_until(check, f"{what} (CacheBus's log: {self.log})", timeout)
 
     def new_product(self, category):
-        """Inserts a product and waits until CacheBus applied the insert, so its eviction cannot land mid-test."""
+        """Inserts a product and waits until CacheBus applied the insert, so its evictions cannot land mid-test."""
         from django.core.cache import cache
         product_id = uuid.uuid4().int % 10**12
         cache.set(f"product:{product_id}", "probe")
         self.execute("INSERT INTO products (id, category_id, name, price) VALUES (%s, %s, 'Lamp', 19.90)",
                      product_id, category)
-        wait_until(lambda: cache.get(f"product:{product_id}") is None, "the insert applied")
+        self.wait(lambda: cache.get(f"product:{product_id}") is None, "the insert applied")
         return product_id
 
 
 @pytest.fixture(scope="session")
-def shop():
-    pg = required("CACHEBUS_PG")
-    database = f"cachebus_django_{uuid.uuid4().hex[:12]}"
-    admin = psycopg2.connect(npgsql_to_dsn(pg, "postgres"))
+def database():
+    """A fresh database with the demo schema; its name is also the slot's (lower case, unique)."""
+    server = required("CACHEBUS_PG")
+    name = f"cachebus_django_{uuid.uuid4().hex[:12]}"
+    admin = psycopg2.connect(**dict(npgsql_to_psycopg(server), dbname="postgres"))
     admin.autocommit = True
-    admin.cursor().execute(f"CREATE DATABASE {database}")
-    dsn = npgsql_to_dsn(pg, database)
-    with psycopg2.connect(dsn) as conn, conn.cursor() as cursor:
-        cursor.execute((ROOT / "compose/demo/schema.sql").read_text())
-    conn.close()
-
-    configure_django(dsn)
-    process = start_cachebus(pg, database)
+    admin.cursor().execute(f"CREATE DATABASE {name}")
     try:
-        wait_until(lambda: slot_active(admin, database) or process.poll() is not None, "CacheBus streaming", 60)
-        if process.poll() is not None:
-            raise RuntimeError(f"CacheBus exited with {process.returncode}:\n{process.stdout.read()}")
-        yield Shop(dsn, process)
+        with psycopg2.connect(**dict(npgsql_to_psycopg(server), dbname=name)) as conn:
+            conn.cursor().execute((ROOT / "compose/demo/schema.sql").read_text())
+        conn.close()
+        yield name
     finally:
-        process.terminate()
-        process.wait(timeout=30)
-        wait_until(lambda: drop_slot(admin, database), "the slot dropped")
-        from django.db import connections
-        connections.close_all()
-        admin.cursor().execute(f"DROP DATABASE {database} WITH (FORCE)")
+        # A stopped service's WAL sender lingers for a moment; an active slot cannot be dropped.
+        wait_until(lambda: drop_slot(admin, name), f"slot {name} inactive, to drop it")
+        admin.cursor().execute(f"DROP DATABASE {name} WITH (FORCE)")
         admin.close()
 
 
-def slot_active(admin, slot):
-    cursor = admin.cursor()
+@pytest.fixture(scope="session")
+def rabbitmq():
+    """
+    A virtual host of our own. Every CacheBus consumes from one fixed queue, cachebus-redis-eviction: on a shared
+    vhost another CacheBus (the .NET tests, run.sh) takes our messages and applies its own rules to them.
+    """
+    uri = urllib.parse.urlsplit(required("CACHEBUS_RABBITMQ"))
+    if not shutil.which("rabbitmqctl"):  # a broker we cannot administer (Docker): share its vhost
+        yield uri.geturl()
+        return
+    vhost = f"cachebus_django_{uuid.uuid4().hex[:12]}"
+    rabbitmqctl("add_vhost", vhost)
+    try:
+        rabbitmqctl("set_permissions", "-p", vhost, urllib.parse.unquote(uri.username or "guest"), ".*", ".*", ".*")
+        yield uri._replace(path=f"/{vhost}").geturl()
+    finally:
+        rabbitmqctl("delete_vhost", vhost)
+
+
+def rabbitmqctl(*args):
+    node = os.environ.get("RABBITMQ_NODENAME", "rabbit@localhost")  # servers.sh's node
+    subprocess.run(["rabbitmqctl", "-q", "-n", node, *args], check=True, capture_output=True, timeout=60)
+
+
+@pytest.fixture(scope="session")
+def shop(database, rabbitmq, tmp_path_factory):
+    server, redis = required("CACHEBUS_PG"), required("CACHEBUS_REDIS")
+    if not SERVICE_DLL.exists():
+        raise RuntimeError(f"{SERVICE_DLL} is missing: build it with `dotnet build CacheBus.sln -c Release`")
+    configure_django(dict(npgsql_to_psycopg(server), dbname=database), redis)
+    sql = psycopg2.connect(**dict(npgsql_to_psycopg(server), dbname=database))
+    sql.autocommit = True
+    log = tmp_path_factory.mktemp("cachebus") / "cachebus.log"  # pytest keeps the last three runs' logs
+    process = start_cachebus(npgsql_with_database(server, database), rabbitmq, redis, database, log)
+    try:
+        shop = Shop(sql, process, log)
+        shop.wait(lambda: slot_active(sql, database), "CacheBus streaming from its slot", timeout=60)
+        yield shop
+    finally:
+        stop(process)
+        sql.close()
+        close_django_connections()
+
+
+def start_cachebus(postgres, rabbitmq, redis, slot, log):
+    env = dict(os.environ, **RULES, **{
+        "DOTNET_ENVIRONMENT": "Test",
+        "Urls": "http://127.0.0.1:0",  # the default port 8080 may belong to another CacheBus
+        "ConnectionStrings__Postgres": postgres,
+        "ConnectionStrings__RabbitMq": rabbitmq,
+        "ConnectionStrings__Redis": redis,
+        "CacheBus__Replication__SlotName": slot,
+        # The second eviction would delete, 2 s after a product's INSERT, keys a test set afterwards: a broken rule
+        # would then still look green. The .NET suite tests the second eviction on its own.
+        "CacheBus__Redis__SecondEvictionDelay": "00:00:00",
+    })
+    with log.open("w") as out:  # a file, not a pipe nobody reads: a full pipe would block the service's logging
+        return subprocess.Popen(["dotnet", str(SERVICE_DLL)], cwd=SERVICE_DLL.parent, env=env,
+                                stdout=out, stderr=subprocess.STDOUT)
+
+
+def stop(process):
+    process.terminate()
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def slot_active(conn, slot):
+    cursor = conn.cursor()
     cursor.execute("SELECT coalesce(bool_or(active), false) FROM pg_replication_slots WHERE slot_name = %s", [slot])
     return cursor.fetchone()[0]
 
 
 def drop_slot(admin, slot):
+    """True once the slot is gone (dropped now or never created)."""
     cursor = admin.cursor()
-    cursor.execute("SELECT count(*) FROM pg_replication_slots WHERE slot_name = %s AND active", [slot])
-    if cursor.fetchone()[0]:
-        return False
-    cursor.execute("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = %s", [slot])
-    return True
+    cursor.execute("SELECT count(pg_drop_replication_slot(slot_name)) FILTER (WHERE NOT active), count(*) "
+                   "FROM pg_replication_slots WHERE slot_name = %s", [slot])
+    dropped, existing = cursor.fetchone()
+    return dropped == existing
 
 
-def start_cachebus(pg, database):
-    if not SERVICE_DLL.exists():
-        raise RuntimeError(f"{SERVICE_DLL} is missing: build with `dotnet build CacheBus.sln -c Release`")
-    products = "CacheBus__Rules__Tables__products__"
-    env = dict(os.environ, **{
-        "DOTNET_ENVIRONMENT": "Test",
-        "Urls": "http://127.0.0.1:0",
-        "ConnectionStrings__Postgres": pg.replace("Database=postgres", f"Database={database}"),
-        "ConnectionStrings__RabbitMq": required("CACHEBUS_RABBITMQ"),
-        "ConnectionStrings__Redis": required("CACHEBUS_REDIS"),
-        "CacheBus__Replication__SlotName": database,
-        # A second eviction would land at a moment no test controls; the .NET suite tests it on its own.
-        "CacheBus__Redis__SecondEvictionDelay": "00:00:00",
-        "CacheBus__Django__Caches__default__KeyPrefix": "shop",
-        "CacheBus__Django__Caches__default__Version": "2",
-        products + "DjangoCache": "default",
-        products + "Keys__0": "product:{id}",
-        products + "Keys__1": "product-list:category:{category_id}",
-        products + "Pages__0": "https://shop.example.com/products/{id}/",
-        products + "Fragments__0__Name": "product_card",
-        products + "Fragments__0__VaryOn__0": "{id}",
-        products + "Tags__0": "category:{category_id}",
-        products + "Namespaces__0": "product-list:{category_id}",
-    })
-    return subprocess.Popen(["dotnet", str(SERVICE_DLL)], cwd=SERVICE_DLL.parent, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-
-
-def configure_django(dsn):
+def configure_django(db, redis):
     import django
     from django.conf import settings
 
-    params = dict(p.split("=", 1) for p in dsn.split(" "))
     settings.configure(
         DEBUG=False,
         SECRET_KEY="cachebus-tests",
         ALLOWED_HOSTS=["shop.example.com"],
         ROOT_URLCONF="shop.urls",
-        INSTALLED_APPS=["django.contrib.contenttypes", "shop"],
+        INSTALLED_APPS=["shop"],
         DATABASES={"default": {
-            "ENGINE": "django.db.backends.postgresql", "NAME": params["dbname"], "HOST": params["host"],
-            "PORT": params["port"], "USER": params["user"], "PASSWORD": params["password"]}},
+            "ENGINE": "django.db.backends.postgresql", "NAME": db["dbname"], "HOST": db["host"],
+            "PORT": db.get("port", "5432"), "USER": db["user"], "PASSWORD": db.get("password", "")}},
         CACHES={"default": {
-            "BACKEND": "django_redis.cache.RedisCache", "LOCATION": f"redis://{required('CACHEBUS_REDIS')}/0",
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": f"redis://{redis.split(',')[0]}/0",  # host:port of the StackExchange.Redis string
             "KEY_PREFIX": "shop", "VERSION": 2}},
         TEMPLATES=[{"BACKEND": "django.template.backends.django.DjangoTemplates", "APP_DIRS": True}],
         USE_I18N=True, LANGUAGE_CODE="en-us", USE_TZ=True, TIME_ZONE="UTC",
     )
     django.setup()
+
+
+def close_django_connections():
+    from django.conf import settings
+    if settings.configured:
+        from django.db import connections
+        connections.close_all()
