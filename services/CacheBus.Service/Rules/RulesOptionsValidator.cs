@@ -14,6 +14,7 @@ internal sealed class RulesOptionsValidator(IOptions<DjangoOptions> django) : IV
             failures.Add($"{RulesOptions.Section}:Tables: no table has rules, so nothing would ever be invalidated");
         }
 
+        var seen = new Dictionary<TableName, string>();
         foreach (var (table, rule) in options.Tables)
         {
             var path = $"{RulesOptions.Section}:Tables:{table}";
@@ -21,6 +22,10 @@ internal sealed class RulesOptionsValidator(IOptions<DjangoOptions> django) : IV
             if (parts.Length > 2 || parts.Any(string.IsNullOrWhiteSpace))
             {
                 failures.Add($"{path}: '{table}' is not a table name (write 'table' or 'schema.table')");
+            }
+            else if (!seen.TryAdd(TableName.Parse(table), table))
+            {
+                failures.Add($"{path}: the same table as '{seen[TableName.Parse(table)]}'; give each table's rules once");
             }
 
             if (rule.Keys.Count + rule.Tags.Count + rule.Namespaces.Count + rule.Pages.Count + rule.Fragments.Count == 0)

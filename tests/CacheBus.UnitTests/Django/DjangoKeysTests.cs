@@ -46,6 +46,16 @@ public sealed class DjangoKeysTests
     }
 
     [Fact]
+    public void PageHeaderKeys_ReservedCharactersInThePath_AreEscapedAsDjangoEscapesTheRequestPath()
+    {
+        var keys = new DjangoKeys(new DjangoCacheOptions());
+
+        Assert.Equal(
+            [":1:views.decorators.cache.cache_header..99efaefce8a6719ac9bab5573e16bcb8.en-us.UTC"],
+            keys.PageHeaderKeys("http://shop.example.com/p/a=b;c%d/x[1]/?q=a b&x=ü"));
+    }
+
+    [Fact]
     public void PageHeaderKeys_SeveralLanguagesAndZones_OneKeyPerVariant()
     {
         var keys = new DjangoKeys(new DjangoCacheOptions { Languages = ["en-us", "de"], TimeZones = ["UTC", "Europe/Berlin"] });

@@ -42,6 +42,14 @@ public sealed class RulesOptionsValidatorTests
     }
 
     [Fact]
+    public void Validate_SameTableTwice_FailsNamingTheSecond()
+    {
+        var result = Validate(("products", ["product:{id}"]), ("public.products", ["item:{id}"]));
+
+        Assert.StartsWith("CacheBus:Rules:Tables:public.products: the same table as 'products'", Assert.Single(result.Failures ?? []), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Validate_NoTables_FailsNamingTheTables()
     {
         var result = Validate();
