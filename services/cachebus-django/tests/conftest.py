@@ -76,12 +76,13 @@ def site():
     try:
         wait_until(lambda: slot_active(admin, database) or process.poll() is not None, "CacheBus streaming", 60)
         if process.poll() is not None:
-            raise RuntimeError(f"CacheBus exited with {process.returncode}:\n{process.stdout.read()}")
+            raise RuntimeError(f"CacheBus exited with {process.returncode}:\n{pathlib.Path(process.log_path).read_text()}")
         yield Site(database, origin.server_port, metrics_port)
     finally:
         process.terminate()
         process.wait(timeout=30)
         origin.shutdown()
+        pathlib.Path(process.log_path).unlink()
         from django.db import connections
         connections.close_all()
         wait_until(lambda: not slot_active(admin, database), "the slot released")
@@ -166,8 +167,12 @@ def start_cachebus(database, origin_port, metrics_port):
         "CacheBus__Rules__Tables__products__DjangoCache": "default",
         **fragment_settings(origin_port),
     })
-    return subprocess.Popen(["dotnet", str(SERVICE_DLL)], cwd=SERVICE_DLL.parent, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    # Its output goes to a file: a pipe nobody reads fills up and blocks the process.
+    log = open(HERE / f".cachebus-{database}.log", "w")  # noqa: SIM115 (closed with the process)
+    process = subprocess.Popen(["dotnet", str(SERVICE_DLL)], cwd=SERVICE_DLL.parent, env=env,
+                               stdout=log, stderr=subprocess.STDOUT, text=True)
+    process.log_path = log.name
+    return process
 
 
 def configure_django(database):
