@@ -11,6 +11,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.parse
 import uuid
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
@@ -72,7 +73,8 @@ def site():
     configure_django(database)
     origin = start_origin()
     metrics_port = free_port()
-    process = start_cachebus(database, origin.server_port, metrics_port)
+    vhost = add_vhost(database)
+    process = start_cachebus(database, origin.server_port, metrics_port, vhost)
     try:
         wait_until(lambda: slot_active(admin, database) or process.poll() is not None, "CacheBus streaming", 60)
         if process.poll() is not None:
@@ -82,6 +84,7 @@ def site():
         process.terminate()
         process.wait(timeout=30)
         origin.shutdown()
+        rabbitmqctl("delete_vhost", vhost)
         pathlib.Path(process.log_path).unlink()
         from django.db import connections
         connections.close_all()
@@ -144,7 +147,22 @@ def fragment_settings(origin_port):
     return settings
 
 
-def start_cachebus(database, origin_port, metrics_port):
+def add_vhost(name):
+    """
+    A RabbitMQ virtual host of this run's own. Queues outlive their consumers: on the shared vhost the warmer's and
+    sessions' queues would hold every change other runs published since, and this run would work through them first.
+    """
+    rabbitmqctl("add_vhost", name)
+    rabbitmqctl("set_permissions", "-p", name, urllib.parse.urlsplit(required("CACHEBUS_RABBITMQ")).username, ".*", ".*", ".*")
+    return name
+
+
+def rabbitmqctl(*args):
+    node = os.environ.get("RABBITMQ_NODENAME", "rabbit@localhost")  # compose/local/servers.sh's node
+    subprocess.run(["rabbitmqctl", "-q", "-n", node, *args], check=True, capture_output=True, timeout=60)
+
+
+def start_cachebus(database, origin_port, metrics_port, vhost):
     if not SERVICE_DLL.exists():
         raise RuntimeError(f"{SERVICE_DLL} is missing: build with `dotnet build CacheBus.sln -c Release`")
     sessions = "CacheBus__Sessions__"
@@ -152,7 +170,7 @@ def start_cachebus(database, origin_port, metrics_port):
         "DOTNET_ENVIRONMENT": "Test",
         "Urls": f"http://127.0.0.1:{metrics_port}",
         "ConnectionStrings__Postgres": required("CACHEBUS_PG").replace("Database=postgres", f"Database={database}"),
-        "ConnectionStrings__RabbitMq": required("CACHEBUS_RABBITMQ"),
+        "ConnectionStrings__RabbitMq": urllib.parse.urlsplit(required("CACHEBUS_RABBITMQ"))._replace(path=f"/{vhost}").geturl(),
         "ConnectionStrings__Redis": required("CACHEBUS_REDIS"),
         "ConnectionStrings__Memcached": required("CACHEBUS_MEMCACHED"),
         "CacheBus__Replication__SlotName": database,
