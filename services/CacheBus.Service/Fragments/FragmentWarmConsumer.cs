@@ -16,10 +16,7 @@ internal sealed class FragmentWarmConsumer(RuleSet rules, FragmentWarmer warmer)
         var targets = new HashSet<Target>();
         rules.Collect(context.Message.Changes, targets);
         var warms = targets.Where(t => t.Kind == TargetKind.Warm).DistinctBy(t => t.RedisKey);
-        await Task.WhenAll(warms.Select(t => warmer.WarmAsync(FragmentName(t), t.RedisKey, t.Url!)));
+        await Task.WhenAll(warms.Select(t => warmer.WarmAsync(t.Fragment!, t.RedisKey, t.Url!)));
         CacheBusMetrics.MessagesConsumed.WithLabels("fragment-warmer").Inc();
     }
-
-    // Origin reads "fragment <name> [<vary on>]".
-    private static string FragmentName(Target target) => target.Origin.Split(' ')[1];
 }

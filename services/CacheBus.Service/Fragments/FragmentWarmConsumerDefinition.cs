@@ -17,8 +17,6 @@ internal sealed class FragmentWarmConsumerDefinition : ConsumerDefinition<Fragme
     {
         endpointConfigurator.PrefetchCount = 16;
 
-        // Origin failures are handled per policy inside the warmer; what reaches here is Redis being away.
-        endpointConfigurator.UseMessageRetry(retry => retry.Exponential(
-            10, TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(200)));
+        endpointConfigurator.UseCacheOutageRetry();
     }
 }

@@ -18,8 +18,6 @@ internal sealed class RedisEvictionConsumerDefinition : ConsumerDefinition<Redis
     {
         endpointConfigurator.PrefetchCount = 32;
 
-        // A Redis outage is waited out: retries back off up to half a minute before the message is set aside.
-        endpointConfigurator.UseMessageRetry(retry => retry.Exponential(
-            10, TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(200)));
+        endpointConfigurator.UseCacheOutageRetry();
     }
 }

@@ -16,5 +16,5 @@ internal enum TargetKind
     Warm,
 }
 
-/// <summary>One Redis key a change invalidates, with what made it (for <c>explain</c>), and for a warm the URL to fetch.</summary>
-internal readonly record struct Target(TargetKind Kind, string RedisKey, string Origin, string? Url = null);
+/// <summary>One Redis key a change invalidates, with what made it (for <c>explain</c>), and for a warm the fragment and URL to fetch.</summary>
+internal readonly record struct Target(TargetKind Kind, string RedisKey, string Origin, string? Fragment = null, string? Url = null);
