@@ -105,6 +105,7 @@ public static class CacheBusHostingExtensions
             services.AddSingleton<BatchPublisher>();
             services.AddHostedService<ReplicationListener>();
             services.AddHostedService<ReplicationLagSampler>();
+            services.AddHostedService<Heartbeat>();
             health.AddCheck<ReplicationHealthCheck>("replication-slot", tags: [CacheBusEndpoints.ReadyTag]);
         }
 

@@ -87,7 +87,8 @@ internal sealed partial class ReplicationListener(
         LogicalReplicationConnection connection, ChannelWriter<StreamItem> output, Action onStreaming, CancellationToken ct)
     {
         var slot = new PgOutputReplicationSlot(_options.SlotName);
-        var replication = new PgOutputReplicationOptions(_options.PublicationName, PgOutputProtocolVersion.V1, binary: false);
+        var replication = new PgOutputReplicationOptions(
+            _options.PublicationName, PgOutputProtocolVersion.V1, binary: false, messages: true); // messages: heartbeats
         var decoder = new ChangeDecoder(_tables!);
         LogStreaming(_options.SlotName, _options.PublicationName);
         onStreaming();

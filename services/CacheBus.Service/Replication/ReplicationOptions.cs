@@ -22,6 +22,13 @@ public sealed class ReplicationOptions
     /// <summary>How often the confirmed WAL position is reported to PostgreSQL.</summary>
     public TimeSpan StatusInterval { get; set; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// How often the listener writes a heartbeat into the WAL (<c>pg_logical_emit_message</c>). When the published
+    /// tables are idle but the database is busy, PostgreSQL sends the slot nothing to confirm, and the slot would keep
+    /// every WAL segment since its last change (Debezium's heartbeat solves the same). Zero turns it off.
+    /// </summary>
+    public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(10);
+
     /// <summary>Longest wait before the listener reconnects after a failure.</summary>
     public TimeSpan MaxReconnectDelay { get; set; } = TimeSpan.FromSeconds(30);
 }

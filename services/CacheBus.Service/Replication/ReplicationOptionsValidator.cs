@@ -35,6 +35,11 @@ internal sealed partial class ReplicationOptionsValidator : IValidateOptions<Rep
             failures.Add($"{path}:StatusInterval: {options.StatusInterval} must be between 00:00:00.1 and 00:10:00");
         }
 
+        if (options.HeartbeatInterval < TimeSpan.Zero || options.HeartbeatInterval > TimeSpan.FromHours(1))
+        {
+            failures.Add($"{path}:HeartbeatInterval: {options.HeartbeatInterval} must be between 00:00:00 (off) and 01:00:00");
+        }
+
         if (options.MaxReconnectDelay < TimeSpan.FromMilliseconds(100) || options.MaxReconnectDelay > TimeSpan.FromMinutes(10))
         {
             failures.Add($"{path}:MaxReconnectDelay: {options.MaxReconnectDelay} must be between 00:00:00.1 and 00:10:00");
