@@ -47,6 +47,23 @@ public sealed class PublishedChangeTests(ServiceFixture fixture) : IClassFixture
     }
 
     [Fact]
+    public async Task AddColumn_InTheMiddleOfTheStream_NextChangesCarryIt()
+    {
+        var (id, _) = await ShopTable.Products.SeedAsync(fixture.Database, fixture.Redis);
+        await using var tap = await RowsChangedTap.StartAsync();
+
+        await fixture.Database.ExecuteAsync("ALTER TABLE products ADD COLUMN IF NOT EXISTS colour text");
+        await fixture.Database.ExecuteAsync("UPDATE products SET colour = 'teal' WHERE id = $1", id);
+
+        var change = await tap.NextAsync("products", id);
+        Assert.Equal("teal", change.NewValues!["colour"]);
+        Assert.Contains("colour", change.ChangedColumns!);
+        await fixture.Redis.SetAsync($"product:{id}");
+        await fixture.Database.ExecuteAsync(ShopTable.Products.Update, id);
+        await fixture.Redis.AssertEvictedAsync($"product:{id}");
+    }
+
+    [Fact]
     public async Task Delete_PublishesTheWholeOldRow()
     {
         var (id, category) = await ShopTable.Products.SeedAsync(fixture.Database, fixture.Redis);

@@ -31,6 +31,38 @@ public sealed class StartupValidationTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Start_ReplicaIdentityDefaultButRuleNeedsOldColumn_FailsWithTheStatementToRun()
+    {
+        await _database.ExecuteAsync("ALTER TABLE products REPLICA IDENTITY DEFAULT");
+
+        var error = await StartFailingAsync([]);
+
+        Assert.Contains(
+            "CacheBus:Rules:Tables:products:Keys:1: needs 'category_id' of the row before an UPDATE or DELETE, but table public.products has REPLICA IDENTITY DEFAULT",
+            error.Message,
+            StringComparison.Ordinal);
+        Assert.Contains("Run: ALTER TABLE public.products REPLICA IDENTITY FULL;", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Start_ReplicaIdentityDefaultInDegradeMode_RunsAndEvictsWhatTheKeyAllows()
+    {
+        await _database.ExecuteAsync("ALTER TABLE products REPLICA IDENTITY DEFAULT");
+        await using var redis = new RedisKeys();
+        await using var service = await CacheBusService.StartAsync(_database, new Dictionary<string, string?>
+        {
+            ["CacheBus:Replication:ReplicaIdentity"] = "Degrade",
+        });
+        var (id, category) = await ShopTable.Products.SeedAsync(_database, redis);
+        await redis.SetAsync($"product:{id}", $"product-list:category:{category}");
+
+        await _database.ExecuteAsync(ShopTable.Products.Delete, id);
+
+        await redis.AssertEvictedAsync($"product:{id}");
+        Assert.True(await redis.ExistsAsync($"product-list:category:{category}")); // the old row carried only the key
+    }
+
+    [Fact]
     public async Task Start_InvalidRules_CreatesNoSlot()
     {
         await StartFailingAsync(new() { ["CacheBus:Rules:Tables:orders:Keys:0"] = "order:{order_id}" });

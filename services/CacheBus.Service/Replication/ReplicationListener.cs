@@ -29,7 +29,13 @@ internal sealed partial class ReplicationListener(
 
     public override async Task StartAsync(CancellationToken cancellationToken)
     {
-        _tables = await SchemaCatalog.LoadAsync(db, rules, cancellationToken);
+        var (tables, warnings) = await SchemaCatalog.LoadAsync(db, rules, _options.ReplicaIdentity, cancellationToken);
+        foreach (var warning in warnings)
+        {
+            LogDegraded(warning);
+        }
+
+        _tables = tables;
         await ReplicationSetup.EnsureAsync(db, _options, _tables.Keys, cancellationToken);
         await base.StartAsync(cancellationToken);
     }
@@ -112,6 +118,9 @@ internal sealed partial class ReplicationListener(
             state.Streaming = false;
         }
     }
+
+    [LoggerMessage(LogLevel.Warning, "Replica identity too narrow, running degraded: {Problem}")]
+    private partial void LogDegraded(string problem);
 
     [LoggerMessage(LogLevel.Information, "Streaming changes from slot {Slot} for publication {Publication}")]
     private partial void LogStreaming(string slot, string publication);

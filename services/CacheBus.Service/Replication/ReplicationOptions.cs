@@ -29,6 +29,18 @@ public sealed class ReplicationOptions
     /// </summary>
     public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// What to do when a rule needs a column of the old row that the table's REPLICA IDENTITY does not send: refuse
+    /// to start (the default), or start, warn, and let such templates invalidate nothing for the old row.
+    /// </summary>
+    public ReplicaIdentityMode ReplicaIdentity { get; set; } = ReplicaIdentityMode.Refuse;
+
     /// <summary>Longest wait before the listener reconnects after a failure.</summary>
     public TimeSpan MaxReconnectDelay { get; set; } = TimeSpan.FromSeconds(30);
+}
+
+public enum ReplicaIdentityMode
+{
+    Refuse,
+    Degrade,
 }

@@ -12,17 +12,22 @@ internal static class SchemaCatalog
     private const string ColumnsSql = """
         SELECT a.attname,
                EXISTS (SELECT 1 FROM pg_index i
-                       WHERE i.indrelid = a.attrelid AND i.indisprimary AND a.attnum = ANY (i.indkey))
-        FROM pg_attribute a
+                       WHERE i.indrelid = a.attrelid AND i.indisprimary AND a.attnum = ANY (i.indkey)),
+               EXISTS (SELECT 1 FROM pg_index i
+                       WHERE i.indrelid = a.attrelid AND i.indisreplident AND a.attnum = ANY (i.indkey)),
+               c.relreplident::text
+        FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
         WHERE a.attrelid = to_regclass(format('%I.%I', $1, $2)) AND a.attnum > 0 AND NOT a.attisdropped
         ORDER BY a.attnum
         """;
 
-    public static async Task<IReadOnlyDictionary<TableName, TableSchema>> LoadAsync(
-        NpgsqlDataSource db, RuleSet rules, CancellationToken ct)
+    /// <summary>The tables, and the replica-identity problems that <see cref="ReplicaIdentityMode.Degrade"/> lets pass.</summary>
+    public static async Task<(IReadOnlyDictionary<TableName, TableSchema> Tables, IReadOnlyList<string> Warnings)> LoadAsync(
+        NpgsqlDataSource db, RuleSet rules, ReplicaIdentityMode mode, CancellationToken ct)
     {
         var schemas = new Dictionary<TableName, TableSchema>();
         var failures = new List<string>();
+        var warnings = new List<string>();
         foreach (var rule in rules.Tables)
         {
             var schema = await ReadAsync(db, rule.Table, ct);
@@ -43,10 +48,26 @@ internal static class SchemaCatalog
                 }
             }
 
+            (mode == ReplicaIdentityMode.Refuse ? failures : warnings).AddRange(ReplicaIdentityProblems(rule, schema));
             schemas[rule.Table] = schema;
         }
 
-        return failures.Count == 0 ? schemas : throw new CacheBusConfigurationException(failures);
+        return failures.Count == 0 ? (schemas, warnings) : throw new CacheBusConfigurationException(failures);
+    }
+
+    // A template filled from the old row of an UPDATE or DELETE needs its columns there, or it invalidates nothing.
+    private static IEnumerable<string> ReplicaIdentityProblems(TableRule rule, TableSchema schema)
+    {
+        foreach (var target in rule.Targets)
+        {
+            var missing = target.Parts.SelectMany(p => p.Columns).Where(c => !schema.OldRowColumns.Contains(c)).Distinct().ToList();
+            if (missing.Count > 0 && missing.All(schema.Columns.Contains))
+            {
+                yield return $"{target.SettingPath}: needs {string.Join(", ", missing.Select(c => $"'{c}'"))} of the row before an UPDATE or DELETE, "
+                    + $"but table {schema.Name} has REPLICA IDENTITY {schema.ReplicaIdentity}, which does not send {(missing.Count == 1 ? "it" : "them")}. "
+                    + $"Run: ALTER TABLE {schema.Name} REPLICA IDENTITY FULL;";
+            }
+        }
     }
 
     private static async Task<TableSchema?> ReadAsync(NpgsqlDataSource db, TableName table, CancellationToken ct)
@@ -57,6 +78,8 @@ internal static class SchemaCatalog
         await using var reader = await command.ExecuteReaderAsync(ct);
         var columns = new List<string>();
         var key = new List<string>();
+        var identityIndex = new List<string>();
+        var identity = "d";
         while (await reader.ReadAsync(ct))
         {
             columns.Add(reader.GetString(0));
@@ -64,8 +87,21 @@ internal static class SchemaCatalog
             {
                 key.Add(reader.GetString(0));
             }
+
+            if (reader.GetBoolean(2))
+            {
+                identityIndex.Add(reader.GetString(0));
+            }
+
+            identity = reader.GetString(3);
         }
 
-        return columns.Count == 0 ? null : new TableSchema(table, columns, key);
+        return columns.Count == 0 ? null : identity switch
+        {
+            "f" => new TableSchema(table, columns, key, "FULL", columns),
+            "i" => new TableSchema(table, columns, key, "USING INDEX", identityIndex),
+            "n" => new TableSchema(table, columns, key, "NOTHING", []),
+            _ => new TableSchema(table, columns, key, "DEFAULT", key),
+        };
     }
 }
