@@ -10,6 +10,8 @@ public sealed class TagRulesFixture() : CacheBusFixture(new Dictionary<string, s
 {
     ["CacheBus:Rules:Tables:products:Tags:0"] = "category:{category_id}",
     ["CacheBus:Rules:Tables:products:Namespaces:0"] = "product-list:{category_id}",
+    ["CacheBus:Rules:Tables:products:Namespaces:1"] = "products",
+    ["CacheBus:Rules:Tables:orders:Tags:0"] = "orders",
     ["CacheBus:Redis:SecondEvictionDelay"] = "00:00:00",
 });
 
@@ -63,6 +65,19 @@ public sealed class TagsAndNamespacesTests(TagRulesFixture fixture) : IClassFixt
         await Eventually.AssertAsync(
             async () => (long)await Db.StringGetAsync($"ns:product-list:{category}") == generation + 1,
             "the namespace generation incremented once");
+    }
+
+    [Fact]
+    public async Task Truncate_BumpsTheTablesConstantNamespaceAndEmptiesItsConstantTag()
+    {
+        var generation = (long)await Db.StringGetAsync("ns:products");
+        await fixture.Redis.SetAsync("orders-page-1");
+        await Db.SetAddAsync("tag:orders", "orders-page-1");
+
+        await fixture.Database.ExecuteAsync("TRUNCATE products, orders");
+
+        await fixture.Redis.AssertEvictedAsync("orders-page-1", "tag:orders");
+        await Eventually.AssertAsync(async () => (long)await Db.StringGetAsync("ns:products") > generation, "the products namespace bumped");
     }
 
     [Fact]

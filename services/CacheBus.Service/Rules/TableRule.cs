@@ -17,6 +17,13 @@ internal sealed class TableRule(TableName table, string settingPath, IReadOnlyLi
     /// </summary>
     public void Collect(RowChange change, ISet<Target> targets)
     {
+        // A truncate names no row: what it invalidates is every template that needs none (a namespace "products",
+        // a tag "catalogue", a key "product-list:all").
+        if (change.Operation is RowOperation.Truncate)
+        {
+            AddRendered(new Dictionary<string, string?>(), targets);
+        }
+
         if (change.Operation is RowOperation.Update or RowOperation.Delete)
         {
             AddRendered(OldImage(change), targets);

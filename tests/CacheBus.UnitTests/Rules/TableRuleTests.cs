@@ -58,11 +58,11 @@ public sealed class TableRuleTests
     }
 
     [Fact]
-    public void CollectKeys_Truncate_YieldsNoKeys()
+    public void CollectKeys_Truncate_YieldsOnlyTemplatesThatNeedNoColumn()
     {
-        // Even a key that needs no column is left alone: a truncate names no row.
+        // A truncate names no row: templates with placeholders cannot be filled, constant ones fire.
         var rules = For(("products", ["product:{id}", "product-list:featured"]));
 
-        Assert.Empty(KeysFor(rules, Change("products", RowOperation.Truncate)));
+        Assert.Equal(["product-list:featured"], KeysFor(rules, Change("products", RowOperation.Truncate)));
     }
 }
