@@ -7,7 +7,10 @@ namespace CacheBus.Service.Health;
 internal sealed class ReplicationHealthCheck(ReplicationState state) : IHealthCheck
 {
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
-        Task.FromResult(state.Streaming
-            ? HealthCheckResult.Healthy("streaming from the slot")
-            : HealthCheckResult.Unhealthy("not streaming from the replication slot"));
+        Task.FromResult(state switch
+        {
+            { Streaming: true } => HealthCheckResult.Healthy("streaming from the slot"),
+            { Standby: true } => HealthCheckResult.Healthy("standby: another listener holds the slot"),
+            _ => HealthCheckResult.Unhealthy("not streaming from the replication slot"),
+        });
 }

@@ -24,6 +24,7 @@ internal sealed partial class ReplicationListener(
     ILogger<ReplicationListener> logger) : BackgroundService
 {
     private const int ChannelCapacity = 10_000;
+    private static readonly TimeSpan StandbyPoll = TimeSpan.FromMilliseconds(500);
     private readonly ReplicationOptions _options = options.Value;
     private IReadOnlyDictionary<TableName, TableSchema>? _tables;
 
@@ -48,6 +49,18 @@ internal sealed partial class ReplicationListener(
             try
             {
                 await StreamAsync(() => delay = TimeSpan.FromMilliseconds(100), stoppingToken);
+            }
+            catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.ObjectInUse && !stoppingToken.IsCancellationRequested)
+            {
+                // Another listener holds the slot: stand by, and take over soon after it lets go (or dies).
+                state.Streaming = false;
+                if (!state.Standby)
+                {
+                    state.Standby = true;
+                    LogStandby(_options.SlotName);
+                }
+
+                await Task.Delay(StandbyPoll, time, stoppingToken);
             }
             catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
             {
@@ -99,6 +112,7 @@ internal sealed partial class ReplicationListener(
         LogStreaming(_options.SlotName, _options.PublicationName);
         onStreaming();
         state.Streaming = true;
+        state.Standby = false;
         try
         {
             await foreach (var message in connection.StartReplication(slot, replication, ct))
@@ -118,6 +132,9 @@ internal sealed partial class ReplicationListener(
             state.Streaming = false;
         }
     }
+
+    [LoggerMessage(LogLevel.Information, "Slot {Slot} is held by another listener; standing by to take over")]
+    private partial void LogStandby(string slot);
 
     [LoggerMessage(LogLevel.Warning, "Replica identity too narrow, running degraded: {Problem}")]
     private partial void LogDegraded(string problem);

@@ -5,12 +5,20 @@ internal sealed class ReplicationState
 {
     private long _oldestUnconfirmedTicks;
     private volatile bool _streaming;
+    private volatile bool _standby;
 
     /// <summary>True while the listener holds the slot and reads from it.</summary>
     public bool Streaming
     {
         get => _streaming;
         set => _streaming = value;
+    }
+
+    /// <summary>True while another listener holds the slot and this one waits to take over.</summary>
+    public bool Standby
+    {
+        get => _standby;
+        set => _standby = value;
     }
 
     /// <summary>Commit time of the oldest decoded change the broker has not confirmed, or null when none is waiting.</summary>
