@@ -8,7 +8,7 @@
 #   compose/local/servers.sh env      print `export NAME=value` lines:
 #                                       eval "$(compose/local/servers.sh env)"
 #   compose/local/servers.sh status   one line per server; exit 1 if any is down
-#   compose/local/servers.sh stop redis|memcached|postgres
+#   compose/local/servers.sh stop redis|memcached|rabbitmq|postgres
 #                                     stop one server `up` started, keeping its data
 #                                     (fault tests; `up` starts it again)
 #
@@ -361,9 +361,11 @@ cmd_stop() { # NAME
     case "$1" in
         redis) pid="$(redis_ours)" || die "Redis was not started by this script"; stop_pid "$pid" Redis ;;
         memcached) pid="$(memcached_ours)" || die "memcached was not started by this script"; stop_pid "$pid" memcached ;;
+        rabbitmq) pid="$(rabbit_ours)" || die "RabbitMQ was not started by this script"
+            timeout 60 rabbitmqctl -q -n "$RABBIT_NODE" stop "$RABBIT_DIR/rabbit.pid" >&2 || stop_pid "$pid" RabbitMQ ;;
         postgres) pid="$(pg_ours)" || die "PostgreSQL was not started by this script"
             (cd / && runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$PG_DATA" -m fast -w -t 60 stop >&2) || stop_pid "$pid" PostgreSQL ;;
-        *) die "stop takes redis, memcached or postgres" ;;
+        *) die "stop takes redis, memcached, rabbitmq or postgres" ;;
     esac
     log "$1 stopped"
 }
@@ -396,7 +398,7 @@ cmd_status() {
 }
 
 # ---------------------------------------------------------------- main
-usage() { echo "usage: $0 up|down|env|status|stop redis|memcached|postgres" >&2; exit 2; }
+usage() { echo "usage: $0 up|down|env|status|stop redis|memcached|rabbitmq|postgres" >&2; exit 2; }
 
 # One `up`/`down` at a time (several sessions or test runs may call `up`).
 take_lock() {

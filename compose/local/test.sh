@@ -32,7 +32,8 @@ for project in tests/*/*.csproj; do
   echo "== $name"
   # xUnit v3 test projects are programs; their summary line is
   #   <name>  Total: 18, Errors: 0, Failed: 0, Skipped: 0, Not Run: 0, Time: 10.6s
-  "tests/$name/bin/Release/net10.0/$name" -noColor 2>&1 | tee "$log" || status=1
+  # -showLiveOutput: the fault table, WAL retention and standby take-over figures are printed as they are measured.
+  "tests/$name/bin/Release/net10.0/$name" -noColor -showLiveOutput 2>&1 | tee "$log" || status=1
   summary="$(grep -E "^\s*$name\s+Total: " "$log" | tail -n 1)" || true
   if [[ -z "$summary" ]]; then
     echo "test.sh: $name printed no summary" >&2
