@@ -47,6 +47,7 @@ public static class CacheBusHostingExtensions
             if (role.HasFlag(CacheBusRole.Consumers))
             {
                 bus.AddConsumer<RedisEvictionConsumer, RedisEvictionConsumerDefinition>();
+                bus.AddConsumer<InvalidationRequestedConsumer, InvalidationRequestedConsumerDefinition>();
             }
 
             if (sessions)

@@ -27,11 +27,17 @@ internal sealed class BatchPublisher(IBus bus, ReplicationState state, IOptions<
         while (true)
         {
             // Take what is already decoded, up to a full batch: under load batches grow, when idle they leave at once.
-            while (batch.Count < _maxBatch && reader.TryRead(out var item))
+            // An application's intent ends the batch, so it is published after the changes committed before it.
+            InvalidationRequested? intent = null;
+            while (batch.Count < _maxBatch && intent is null && reader.TryRead(out var item))
             {
                 if (item.Change is { } change)
                 {
                     batch.Add(change);
+                }
+                else if (item.Intent is { } requested)
+                {
+                    intent = requested;
                 }
                 else
                 {
@@ -46,6 +52,12 @@ internal sealed class BatchPublisher(IBus bus, ReplicationState state, IOptions<
                     : new InFlight(Task.CompletedTask, safeEnd, null));
                 batch = new List<RowChange>(_maxBatch);
                 safeEnd = null;
+            }
+
+            if (intent is not null)
+            {
+                inFlight.Enqueue(new InFlight(bus.Publish(intent, ct), null, null));
+                CacheBusMetrics.MessagesPublished.WithLabels(nameof(InvalidationRequested)).Inc();
             }
 
             await ConfirmCompletedAsync(inFlight, confirm);

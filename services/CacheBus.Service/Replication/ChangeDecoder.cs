@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Threading.Channels;
 using CacheBus.Contracts;
 using CacheBus.Service.Metrics;
@@ -13,6 +14,9 @@ namespace CacheBus.Service.Replication;
 /// </summary>
 internal sealed class ChangeDecoder(IReadOnlyDictionary<TableName, TableSchema> tables)
 {
+    /// <summary>The prefix the Django app writes its intents under (<c>pg_logical_emit_message(true, 'cachebus', json)</c>).</summary>
+    public const string IntentPrefix = "cachebus";
+
     private static readonly string[] OperationLabels = ["insert", "update", "delete", "truncate"];
     private uint _xid;
     private DateTimeOffset _commitTime;
@@ -50,9 +54,30 @@ internal sealed class ChangeDecoder(IReadOnlyDictionary<TableName, TableSchema> 
                 }
 
                 break;
+            case LogicalDecodingMessage { Prefix: IntentPrefix } intent:
+                await output.WriteAsync(StreamItem.Requested(await ReadIntentAsync(intent, ct)), ct);
+                break;
             case CommitMessage commit:
                 await output.WriteAsync(StreamItem.Commit(commit.TransactionEndLsn), ct);
                 break;
+        }
+    }
+
+    // A malformed intent must not stop replication (it would come back after every restart): it travels on, marked,
+    // and the consumer sends it to the error queue with the reason.
+    private async ValueTask<InvalidationRequested> ReadIntentAsync(LogicalDecodingMessage message, CancellationToken ct)
+    {
+        using var reader = new StreamReader(message.Data);
+        var json = await reader.ReadToEndAsync(ct);
+        try
+        {
+            var intent = JsonSerializer.Deserialize<InvalidationRequested>(json, MassTransit.Serialization.SystemTextJsonMessageSerializer.Options)
+                ?? throw new JsonException("the intent is null");
+            return intent with { CommitLsn = _commitLsn };
+        }
+        catch (JsonException ex)
+        {
+            return new InvalidationRequested { CommitLsn = _commitLsn, Malformed = $"{ex.Message} in: {json[..Math.Min(json.Length, 500)]}" };
         }
     }
 

@@ -11,6 +11,13 @@ internal static class ContractSamples
     public static IReadOnlyDictionary<string, ContractSample> ByFile { get; } = new Dictionary<string, ContractSample>(StringComparer.Ordinal)
     {
         ["rows-changed.json"] = ContractSample.Of(RowsChangedSample.Message),
+        ["invalidation-requested.json"] = ContractSample.Of(new CacheBus.Contracts.InvalidationRequested
+        {
+            Keys = [":1:stats:category:7"],
+            Tags = [":1:tag:category:7"],
+            Namespaces = [":1:ns:product-list:7"],
+            CommitLsn = "0/16B3A10",
+        }),
     };
 
     public static TheoryData<string> Files => [.. ByFile.Keys];

@@ -1,0 +1,44 @@
+using CacheBus.Contracts;
+using CacheBus.Service.Metrics;
+using CacheBus.Service.Rules;
+using MassTransit;
+
+namespace CacheBus.Service.Redis;
+
+/// <summary>
+/// Applies what the application asked for: the keys are final Redis keys, already made by the app's cache. A
+/// malformed intent is refused, so it lands in the error queue with the reason the listener recorded.
+/// </summary>
+internal sealed class InvalidationRequestedConsumer(RedisInvalidator invalidator) : IConsumer<InvalidationRequested>
+{
+    public async Task Consume(ConsumeContext<InvalidationRequested> context)
+    {
+        var intent = context.Message;
+        if (intent.Malformed is { } reason)
+        {
+            throw new InvalidDataException($"Malformed invalidation intent at {intent.CommitLsn}: {reason}");
+        }
+
+        var done = await invalidator.ApplyAsync([
+            .. intent.Keys.Select(k => new Target(TargetKind.Key, k, "intent")),
+            .. intent.Tags.Select(t => new Target(TargetKind.Tag, t, "intent")),
+            .. intent.Namespaces.Select(n => new Target(TargetKind.Namespace, n, "intent")),
+        ]);
+        CacheBusMetrics.Evictions.WithLabels("redis", "key").Inc(done.Keys);
+        CacheBusMetrics.MessagesConsumed.WithLabels("redis-intents").Inc();
+    }
+}
+
+/// <summary>Intents get a queue of their own, so a slow or failing one never holds up row changes.</summary>
+internal sealed class InvalidationRequestedConsumerDefinition : ConsumerDefinition<InvalidationRequestedConsumer>
+{
+    public InvalidationRequestedConsumerDefinition() => EndpointName = "cachebus-redis-intents";
+
+    protected override void ConfigureConsumer(
+        IReceiveEndpointConfigurator endpointConfigurator,
+        IConsumerConfigurator<InvalidationRequestedConsumer> consumerConfigurator,
+        IRegistrationContext context)
+    {
+        endpointConfigurator.UseCacheOutageRetry();
+    }
+}

@@ -1,0 +1,28 @@
+"""
+Invalidation intents the rows alone cannot express, written into PostgreSQL's WAL inside the caller's transaction
+(pg_logical_emit_message(true, 'cachebus', json)): CacheBus applies one if and only if that transaction commits,
+with no second write to get wrong. The JSON is the InvalidationRequested message of contracts/samples.
+"""
+import json
+
+from django.core.cache import caches
+from django.core.cache.utils import make_template_fragment_key
+from django.db import connections
+
+PREFIX = "cachebus"
+
+
+def invalidate(keys=(), tags=(), namespaces=(), fragments=(), cache="default", using="default"):
+    """
+    Ask CacheBus to delete keys, empty tags and bump namespaces of `cache`, and delete template fragments given as
+    (name, vary_on) pairs, once the current transaction on database `using` commits.
+    """
+    make_key = caches[cache].make_key
+    intent = {
+        "keys": [make_key(k) for k in keys] + [make_key(make_template_fragment_key(n, v)) for n, v in fragments],
+        "tags": [make_key(f"tag:{t}") for t in tags],
+        "namespaces": [make_key(f"ns:{n}") for n in namespaces],
+    }
+    with connections[using].cursor() as cursor:
+        cursor.execute("SELECT pg_logical_emit_message(true, %s, %s)", [PREFIX, json.dumps(intent)])
+    return intent
