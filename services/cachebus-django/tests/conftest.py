@@ -85,6 +85,7 @@ def site():
         process.wait(timeout=30)
         origin.shutdown()
         rabbitmqctl("delete_vhost", vhost)
+        (HERE / f".outbox-{database}.sqlite3").unlink(missing_ok=True)
         pathlib.Path(process.log_path).unlink()
         from django.db import connections
         connections.close_all()
@@ -218,7 +219,13 @@ def configure_django(database):
         SESSION_CACHE_ALIAS="sessions",
         SESSION_COOKIE_AGE=300,
         PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
-        CACHEBUS={"REDIS_URL": f"redis://{required('CACHEBUS_REDIS')}/0", "FRAGMENT_TOKEN": FRAGMENT_TOKEN},
+        CACHEBUS={
+            "REDIS_URL": f"redis://{required('CACHEBUS_REDIS')}/0",
+            "FRAGMENT_TOKEN": FRAGMENT_TOKEN,
+            # The run's own vhost (add_vhost names it after the database) and a throwaway outbox.
+            "AMQP_URL": urllib.parse.urlsplit(required("CACHEBUS_RABBITMQ"))._replace(path=f"/{database}").geturl(),
+            "OUTBOX_PATH": str(HERE / f".outbox-{database}.sqlite3"),
+        },
         TEMPLATES=[{"BACKEND": "django.template.backends.django.DjangoTemplates", "DIRS": [str(HERE / "project/templates")]}],
         USE_TZ=True,
     )

@@ -7,15 +7,19 @@ import json
 
 from django.core.cache import caches
 from django.core.cache.utils import make_template_fragment_key
-from django.db import connections
+from django.db import connections, transaction
+
+from cachebus_django import amqp
+from cachebus_django.settings import cachebus_setting
 
 PREFIX = "cachebus"
 
 
-def invalidate(keys=(), tags=(), namespaces=(), fragments=(), cache="default", using="default"):
+def invalidate(keys=(), tags=(), namespaces=(), fragments=(), cache="default", using="default", transport=None):
     """
     Ask CacheBus to delete keys, empty tags and bump namespaces of `cache`, and delete template fragments given as
-    (name, vary_on) pairs, once the current transaction on database `using` commits.
+    (name, vary_on) pairs, once the current transaction on database `using` commits. The transport is the CACHEBUS
+    setting's TRANSPORT unless given.
     """
     make_key = caches[cache].make_key
     intent = {
@@ -23,6 +27,9 @@ def invalidate(keys=(), tags=(), namespaces=(), fragments=(), cache="default", u
         "tags": [make_key(f"tag:{t}") for t in tags],
         "namespaces": [make_key(f"ns:{n}") for n in namespaces],
     }
-    with connections[using].cursor() as cursor:
-        cursor.execute("SELECT pg_logical_emit_message(true, %s, %s)", [PREFIX, json.dumps(intent)])
+    if (transport or cachebus_setting("TRANSPORT")) == "amqp":
+        transaction.on_commit(lambda: amqp.publish_or_keep(intent), using=using)
+    else:
+        with connections[using].cursor() as cursor:
+            cursor.execute("SELECT pg_logical_emit_message(true, %s, %s)", [PREFIX, json.dumps(intent)])
     return intent

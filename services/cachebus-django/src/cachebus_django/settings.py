@@ -12,6 +12,11 @@ DEFAULTS = {
     "PROFILE_SNAPSHOT_KEY": "cachebus.profile.{user_id}",
     # The token CacheBus sends (X-CacheBus-Token) when it fetches fragments; None turns the view off.
     "FRAGMENT_TOKEN": None,
+    # How intents travel: "postgres" (into the WAL, in the transaction) or "amqp" (published after commit).
+    "TRANSPORT": "postgres",
+    "AMQP_URL": "amqp://guest:guest@127.0.0.1:5672/%2F",
+    "AMQP_ATTEMPTS": 3,
+    "OUTBOX_PATH": "cachebus-outbox.sqlite3",
 }
 
 
