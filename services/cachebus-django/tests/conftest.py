@@ -204,7 +204,7 @@ def configure_django(database):
         SECRET_KEY="cachebus-tests",
         ALLOWED_HOSTS=["testserver", "127.0.0.1"],
         ROOT_URLCONF="project.urls",
-        INSTALLED_APPS=["django.contrib.auth", "django.contrib.contenttypes", "cachebus_django"],
+        INSTALLED_APPS=["django.contrib.auth", "django.contrib.contenttypes", "cachebus_django", "project"],
         MIDDLEWARE=["django.contrib.sessions.middleware.SessionMiddleware",
                     "django.contrib.auth.middleware.AuthenticationMiddleware"],
         DATABASES={"default": {
@@ -225,6 +225,7 @@ def configure_django(database):
             # The run's own vhost (add_vhost names it after the database) and a throwaway outbox.
             "AMQP_URL": urllib.parse.urlsplit(required("CACHEBUS_RABBITMQ"))._replace(path=f"/{database}").geturl(),
             "OUTBOX_PATH": str(HERE / f".outbox-{database}.sqlite3"),
+            "MODELS": {"project.Product": {"keys": ["signal:product:{id}"], "tags": ["signal:category:{category_id}"]}},
         },
         TEMPLATES=[{"BACKEND": "django.template.backends.django.DjangoTemplates", "DIRS": [str(HERE / "project/templates")]}],
         USE_TZ=True,

@@ -7,5 +7,6 @@ class CacheBusConfig(AppConfig):
     verbose_name = "CacheBus"
 
     def ready(self):
-        from cachebus_django import sessions
+        from cachebus_django import sessions, signals
         sessions.connect_signals()
+        signals.connect_models()

@@ -17,6 +17,8 @@ DEFAULTS = {
     "AMQP_URL": "amqp://guest:guest@127.0.0.1:5672/%2F",
     "AMQP_ATTEMPTS": 3,
     "OUTBOX_PATH": "cachebus-outbox.sqlite3",
+    # Models whose saves and deletes become intents: {"app.Model": {"keys": [...], "tags": [...], "namespaces": [...]}}.
+    "MODELS": {},
 }
 
 

@@ -1,0 +1,66 @@
+"""Checks the CACHEBUS setting and every connection it needs, and says what is wrong."""
+from django.apps import apps
+from django.core.cache import caches
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connections
+
+from cachebus_django.settings import cachebus_setting
+
+
+class Command(BaseCommand):
+    help = "Check the CACHEBUS setting and the connections CacheBus's Django side needs."
+
+    def handle(self, *args, **options):
+        problems = []
+        for name, check in [("TRANSPORT", self.transport), ("MODELS", self.models), ("database", self.database),
+                            ("REDIS_URL", self.redis), ("AMQP_URL", self.amqp)]:
+            try:
+                detail = check()
+                self.stdout.write(f"ok    {name}{': ' + detail if detail else ''}")
+            except Exception as error:  # noqa: BLE001 - every failure is reported, none hides the others
+                problems.append(f"{name}: {error}")
+                self.stdout.write(f"FAIL  {name}: {error}")
+        if problems:
+            raise CommandError(f"{len(problems)} problem(s): " + "; ".join(problems))
+
+    def transport(self):
+        transport = cachebus_setting("TRANSPORT")
+        if transport not in ("postgres", "amqp"):
+            raise ValueError(f"'{transport}' is neither 'postgres' nor 'amqp'")
+        return transport
+
+    def models(self):
+        for label, rules in cachebus_setting("MODELS").items():
+            model = apps.get_model(label)
+            names = {"pk"} | {f.name for f in model._meta.concrete_fields} | {f.attname for f in model._meta.concrete_fields}
+            for kind, templates in rules.items():
+                for template in templates:
+                    try:
+                        template.format_map({n: "" for n in names})
+                    except KeyError as missing:
+                        raise ValueError(f"{label} {kind} '{template}' names {missing}, which {label} does not have") from None
+        return f"{len(cachebus_setting('MODELS'))} model(s)"
+
+    def database(self):
+        with connections["default"].cursor() as cursor:
+            cursor.execute("SHOW wal_level")
+            level = cursor.fetchone()[0]
+            if level != "logical":
+                raise ValueError(f"wal_level is '{level}'; CacheBus needs 'logical'")
+            cursor.execute("SELECT has_function_privilege('pg_logical_emit_message(boolean,text,text)', 'execute')")
+            if not cursor.fetchone()[0]:
+                raise ValueError("this role may not call pg_logical_emit_message")
+        return "wal_level=logical, pg_logical_emit_message allowed"
+
+    def redis(self):
+        from cachebus_django.sessions import registry
+        registry().ping()
+        caches["default"].get("cachebus-check")
+        return cachebus_setting("REDIS_URL").split("@")[-1]
+
+    def amqp(self):
+        if cachebus_setting("TRANSPORT") != "amqp":
+            return "not used (TRANSPORT is postgres)"
+        import pika
+        pika.BlockingConnection(pika.URLParameters(cachebus_setting("AMQP_URL"))).close()
+        return "connected"

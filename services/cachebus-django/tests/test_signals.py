@@ -1,0 +1,90 @@
+"""Saves of configured models become intents: a Django save makes CacheBus evict, a rolled-back one does not."""
+import uuid
+from decimal import Decimal
+
+import pytest
+from conftest import wait_until
+
+
+def create_product(category_id):
+    """Creates a product and waits until the creation's own intent was applied, so it cannot land mid-test."""
+    from django.core.cache import cache
+    from project.models import Product
+    product_id = uuid.uuid4().int % 10**12
+    cache.set(f"signal:product:{product_id}", "probe")
+    product = Product.objects.create(id=product_id, category_id=category_id, name="Lamp", price=Decimal("19.90"))
+    wait_until(lambda: cache.get(f"signal:product:{product_id}") is None, "the creation applied")
+    return product
+
+
+@pytest.fixture()
+def product(site):
+    return create_product(7)
+
+
+def test_django_save_makes_cachebus_evict_the_key(site, product):
+    from django.core.cache import cache
+    from django.db import transaction
+    cache.set(f"signal:product:{product.id}", "cached")
+
+    with transaction.atomic():
+        product.price = Decimal("9.99")
+        product.save()
+
+    wait_until(lambda: cache.get(f"signal:product:{product.id}") is None, "the saved product's key evicted")
+
+
+def test_rolled_back_save_evicts_nothing(site, product):
+    from django.core.cache import cache
+    from django.db import transaction
+    sentinel = create_product(8)
+    cache.set(f"signal:product:{product.id}", "cached")
+    cache.set(f"signal:product:{sentinel.id}", "cached")
+
+    with pytest.raises(RuntimeError):
+        with transaction.atomic():
+            product.save()
+            raise RuntimeError("the view failed")
+    with transaction.atomic():
+        sentinel.save()
+
+    wait_until(lambda: cache.get(f"signal:product:{sentinel.id}") is None, "the committed save applied")
+    assert cache.get(f"signal:product:{product.id}") == "cached"
+
+
+def test_delete_makes_cachebus_evict_the_key(site, product):
+    from django.core.cache import cache
+    from django.db import transaction
+    cache.set(f"signal:product:{product.id}", "cached")
+
+    with transaction.atomic():
+        product.delete()
+
+    wait_until(lambda: cache.get(f"signal:product:{product.id}") is None, "the deleted product's key evicted")
+
+
+def test_cachebus_check_reports_every_connection_ok(site):
+    from io import StringIO
+    from django.core.management import call_command
+    out = StringIO()
+
+    call_command("cachebus_check", stdout=out)
+
+    assert "ok    database: wal_level=logical" in out.getvalue()
+    assert "FAIL" not in out.getvalue()
+
+
+def test_cachebus_check_says_what_is_wrong(site):
+    from io import StringIO
+    from django.conf import settings
+    from django.core.management import CommandError, call_command
+    from django.test import override_settings
+    broken = dict(settings.CACHEBUS, TRANSPORT="amqp", AMQP_URL="amqp://guest:guest@127.0.0.1:1/",
+                  MODELS={"project.Product": {"keys": ["product:{sku}"]}})
+    out = StringIO()
+
+    with override_settings(CACHEBUS=broken), pytest.raises(CommandError, match="2 problem"):
+        call_command("cachebus_check", stdout=out)
+
+    assert "FAIL  MODELS: project.Product keys 'product:{sku}' names 'sku'" in out.getvalue()
+    assert "FAIL  AMQP_URL" in out.getvalue()
