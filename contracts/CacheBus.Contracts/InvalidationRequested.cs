@@ -25,6 +25,10 @@ public sealed record InvalidationRequested
     [JsonPropertyName("namespaces")]
     public IReadOnlyList<string> Namespaces { get; init; } = [];
 
+    /// <summary>Users whose every session is revoked (CacheBus:Sessions must be configured).</summary>
+    [JsonPropertyName("revokeSessionsOf")]
+    public IReadOnlyList<string> RevokeSessionsOf { get; init; } = [];
+
     /// <summary>Set by the listener: the commit LSN of the transaction that wrote the intent.</summary>
     [JsonPropertyName("commitLsn")]
     public string? CommitLsn { get; init; }

@@ -13,8 +13,17 @@ namespace CacheBus.Service.Sessions;
 /// snapshot already at that LSN; so a redelivered batch does no harm.
 /// </summary>
 internal sealed class SessionConsumer(SessionPolicy policy, MemcachedClient memcached, ProfileSnapshots snapshots, IConnectionMultiplexer redis)
-    : IConsumer<RowsChanged>
+    : IConsumer<RowsChanged>, IConsumer<InvalidationRequested>
 {
+    /// <summary>The application asked for a user's sessions to end (a role was taken away, say).</summary>
+    public async Task Consume(ConsumeContext<InvalidationRequested> context)
+    {
+        foreach (var user in context.Message.RevokeSessionsOf)
+        {
+            await RevokeAsync(user, context.CancellationToken);
+        }
+    }
+
     public async Task Consume(ConsumeContext<RowsChanged> context)
     {
         // Per user: a revoke anywhere in the batch wins; otherwise the newest change gives the snapshot.

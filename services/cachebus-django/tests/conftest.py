@@ -69,6 +69,8 @@ def site():
     admin.cursor().execute(f"CREATE DATABASE {database}")
     with psycopg2.connect(dsn(database)) as conn, conn.cursor() as cursor:
         cursor.execute((ROOT / "compose/demo/schema.sql").read_text())
+        cursor.execute("CREATE TABLE tags (id bigint PRIMARY KEY, name text NOT NULL);"
+                       "CREATE TABLE product_tags (id bigserial PRIMARY KEY, product_id bigint NOT NULL, tag_id bigint NOT NULL)")
     conn.close()
     configure_django(database)
     origin = start_origin()

@@ -84,3 +84,13 @@ def test_display_name_changed_by_sql_shows_without_reading_the_profile(site, use
     wait_until(shows_grace, "the new display name")
     assert profile_reads == []
     assert memcached_ttl(f":1:django.contrib.sessions.cache{session_key(client)}") > 300  # extended to CacheBus's TTL
+
+
+def test_sessions_revoked_by_an_intent_of_the_app(site, user, client):
+    from django.db import transaction
+    from cachebus_django import invalidate
+
+    with transaction.atomic():
+        invalidate(revoke_sessions_of=[user.pk])
+
+    wait_until(lambda: client.get("/me/").content == b"anonymous", "the session revoked by the intent")

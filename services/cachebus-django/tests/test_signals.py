@@ -63,6 +63,19 @@ def test_delete_makes_cachebus_evict_the_key(site, product):
     wait_until(lambda: cache.get(f"signal:product:{product.id}") is None, "the deleted product's key evicted")
 
 
+def test_m2m_change_makes_cachebus_evict_the_key(site, product):
+    from django.core.cache import cache
+    from django.db import transaction
+    from project.models import Tag
+    tag = Tag.objects.create(id=uuid.uuid4().int % 10**12, name="new")
+    cache.set(f"signal:product:{product.id}", "cached")
+
+    with transaction.atomic():
+        product.tags.add(tag)
+
+    wait_until(lambda: cache.get(f"signal:product:{product.id}") is None, "the product's key evicted after tags changed")
+
+
 def test_cachebus_check_reports_every_connection_ok(site):
     from io import StringIO
     from django.core.management import call_command

@@ -16,6 +16,7 @@ internal static class ContractSamples
             Keys = [":1:stats:category:7"],
             Tags = [":1:tag:category:7"],
             Namespaces = [":1:ns:product-list:7"],
+            RevokeSessionsOf = ["42"],
             CommitLsn = "0/16B3A10",
         }),
     };

@@ -15,17 +15,19 @@ from cachebus_django.settings import cachebus_setting
 PREFIX = "cachebus"
 
 
-def invalidate(keys=(), tags=(), namespaces=(), fragments=(), cache="default", using="default", transport=None):
+def invalidate(keys=(), tags=(), namespaces=(), fragments=(), revoke_sessions_of=(), cache="default", using="default",
+               transport=None):
     """
-    Ask CacheBus to delete keys, empty tags and bump namespaces of `cache`, and delete template fragments given as
-    (name, vary_on) pairs, once the current transaction on database `using` commits. The transport is the CACHEBUS
-    setting's TRANSPORT unless given.
+    Ask CacheBus to delete keys, empty tags and bump namespaces of `cache`, delete template fragments given as
+    (name, vary_on) pairs, and end every session of the users given, once the current transaction on database
+    `using` commits. The transport is the CACHEBUS setting's TRANSPORT unless given.
     """
     make_key = caches[cache].make_key
     intent = {
         "keys": [make_key(k) for k in keys] + [make_key(make_template_fragment_key(n, v)) for n, v in fragments],
         "tags": [make_key(f"tag:{t}") for t in tags],
         "namespaces": [make_key(f"ns:{n}") for n in namespaces],
+        "revokeSessionsOf": [str(user_id) for user_id in revoke_sessions_of],
     }
     if (transport or cachebus_setting("TRANSPORT")) == "amqp":
         transaction.on_commit(lambda: amqp.publish_or_keep(intent), using=using)

@@ -11,3 +11,23 @@ class Product(models.Model):
     class Meta:
         managed = False
         db_table = "products"
+
+
+class Tag(models.Model):
+    name = models.TextField()
+
+    class Meta:
+        managed = False
+        db_table = "tags"
+
+
+class ProductTag(models.Model):
+    product = models.ForeignKey(Product, on_delete=models.CASCADE)
+    tag = models.ForeignKey(Tag, on_delete=models.CASCADE)
+
+    class Meta:
+        managed = False
+        db_table = "product_tags"
+
+
+Product.add_to_class("tags", models.ManyToManyField(Tag, through=ProductTag))
