@@ -50,3 +50,19 @@ def test_intent_has_the_shape_of_the_golden_sample(site):
     sample = json.loads(SAMPLE.read_text())["message"]
     assert {k: v for k, v in intent.items() if k != "revokeSessionsOf"} == {name: sample[name] for name in ("keys", "tags", "namespaces")}
     assert set(intent) == {"keys", "tags", "namespaces", "revokeSessionsOf"} <= set(sample)
+
+
+def test_fragment_intent_deletes_djangos_fragment_key(site):
+    from django.core.cache import cache
+    from django.core.cache.utils import make_template_fragment_key
+    from django.db import transaction
+    from cachebus_django import invalidate
+    product_id = uuid.uuid4().int % 10**12
+    key = make_template_fragment_key("product_card", [product_id])
+    cache.set(key, "<b>old card</b>")
+
+    with transaction.atomic():
+        intent = invalidate(fragments=[("product_card", [product_id])])
+
+    assert intent["keys"] == [cache.make_key(key)]
+    wait_until(lambda: cache.get(key) is None, "the fragment deleted")
