@@ -97,9 +97,9 @@ public sealed class FaultTests(ITestOutputHelper output) : IAsyncLifetime
 
     private static async Task RestartAsync(string server, TimeSpan down)
     {
-        await ServersAsync("stop", server);
+        await ServersScript.RunAsync("stop", server);
         await Task.Delay(down);
-        await ServersAsync("up");
+        await ServersScript.RunAsync("up");
     }
 
     /// <summary>A message no consumer can read goes to the error queue with its reason; the service goes on.</summary>
@@ -196,19 +196,6 @@ public sealed class FaultTests(ITestOutputHelper output) : IAsyncLifetime
         }
     }
 
-    private static async Task ServersAsync(params string[] args)
-    {
-        var start = new ProcessStartInfo(Path.Combine(RepoPaths.Root, "compose", "local", "servers.sh"))
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        args.ToList().ForEach(start.ArgumentList.Add);
-        using var process = Process.Start(start)!;
-        await Task.WhenAll(process.StandardOutput.ReadToEndAsync(), process.StandardError.ReadToEndAsync());
-        await process.WaitForExitAsync();
-        Assert.Equal(0, process.ExitCode);
-    }
 
     private static int FreePort()
     {

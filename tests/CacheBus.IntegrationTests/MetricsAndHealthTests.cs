@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using CacheBus.IntegrationTests.Infrastructure;
 
@@ -80,7 +79,7 @@ public sealed class MetricsAndHealthTests(MetricsFixture fixture) : IClassFixtur
     {
         await AssertReadyAsync(HttpStatusCode.OK);
 
-        await ServersScriptAsync("stop", server);
+        await ServersScript.RunAsync("stop", server);
         try
         {
             await AssertReadyAsync(HttpStatusCode.ServiceUnavailable);
@@ -88,7 +87,7 @@ public sealed class MetricsAndHealthTests(MetricsFixture fixture) : IClassFixtur
         }
         finally
         {
-            await ServersScriptAsync("up");
+            await ServersScript.RunAsync("up");
         }
 
         await AssertReadyAsync(HttpStatusCode.OK);
@@ -101,17 +100,4 @@ public sealed class MetricsAndHealthTests(MetricsFixture fixture) : IClassFixtur
     private static double Delta(MetricsScrape before, MetricsScrape after, string name, params (string, string)[] labels) =>
         after.Value(name, labels) - before.Value(name, labels);
 
-    private static async Task ServersScriptAsync(params string[] args)
-    {
-        var start = new ProcessStartInfo(Path.Combine(RepoPaths.Root, "compose", "local", "servers.sh")) { RedirectStandardOutput = true };
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        using var process = Process.Start(start)!;
-        await process.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
-        await process.WaitForExitAsync(TestContext.Current.CancellationToken);
-        Assert.Equal(0, process.ExitCode);
-    }
 }
