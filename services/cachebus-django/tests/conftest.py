@@ -83,18 +83,26 @@ def site():
             raise RuntimeError(f"CacheBus exited with {process.returncode}:\n{pathlib.Path(process.log_path).read_text()}")
         yield Site(database, origin.server_port, metrics_port)
     finally:
-        process.terminate()
-        process.wait(timeout=30)
-        origin.shutdown()
-        rabbitmqctl("delete_vhost", vhost)
-        (HERE / f".outbox-{database}.sqlite3").unlink(missing_ok=True)
-        pathlib.Path(process.log_path).unlink()
-        from django.db import connections
-        connections.close_all()
-        wait_until(lambda: not slot_active(admin, database), "the slot released")
-        admin.cursor().execute("SELECT pg_drop_replication_slot(%s)", [database])
-        admin.cursor().execute(f"DROP DATABASE {database} WITH (FORCE)")
-        admin.close()
+        # Each step runs even when one before it failed, so a broken run leaves no database, slot or vhost behind.
+        try:
+            process.terminate()
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=30)
+        finally:
+            origin.shutdown()
+            rabbitmqctl("delete_vhost", vhost)
+            (HERE / f".outbox-{database}.sqlite3").unlink(missing_ok=True)
+            from django.db import connections
+            connections.close_all()
+            wait_until(lambda: not slot_active(admin, database), "the slot released")
+            admin.cursor().execute(
+                "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = %s", [database])
+            admin.cursor().execute(f"DROP DATABASE {database} WITH (FORCE)")
+            admin.close()
+            pathlib.Path(process.log_path).unlink(missing_ok=True)
 
 
 def slot_active(admin, slot):
