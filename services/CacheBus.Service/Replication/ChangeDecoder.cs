@@ -18,6 +18,7 @@ internal sealed class ChangeDecoder(IReadOnlyDictionary<TableName, TableSchema> 
     public const string IntentPrefix = "cachebus";
 
     private static readonly string[] OperationLabels = ["insert", "update", "delete", "truncate"];
+    private readonly Dictionary<(TableName, RowOperation), Prometheus.Counter.Child> _received = [];
     private uint _xid;
     private DateTimeOffset _commitTime;
     private string _commitLsn = "0/0";
@@ -81,6 +82,18 @@ internal sealed class ChangeDecoder(IReadOnlyDictionary<TableName, TableSchema> 
         }
     }
 
+    // Metric children cached per table and operation: WithLabels allocates, and this runs for every row.
+    private Prometheus.Counter.Child Received(TableSchema schema, RowOperation operation)
+    {
+        var key = (schema.Name, operation);
+        if (!_received.TryGetValue(key, out var child))
+        {
+            _received[key] = child = CacheBusMetrics.ChangesReceived.WithLabels(schema.Name.Table, OperationLabels[(int)operation]);
+        }
+
+        return child;
+    }
+
     private TableSchema? Schema(RelationMessage relation) =>
         tables.GetValueOrDefault(new TableName(relation.Namespace, relation.RelationName));
 
@@ -99,7 +112,7 @@ internal sealed class ChangeDecoder(IReadOnlyDictionary<TableName, TableSchema> 
 
     private RowChange Change(TableSchema schema, RowOperation operation, IReadOnlyDictionary<string, string?>? keySource, Row? old, Row? @new)
     {
-        CacheBusMetrics.ChangesReceived.WithLabels(schema.Name.Table, OperationLabels[(int)operation]).Inc();
+        Received(schema, operation).Inc();
         return new RowChange
         {
             Schema = schema.Name.Schema,
