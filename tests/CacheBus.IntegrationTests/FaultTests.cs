@@ -78,7 +78,17 @@ public sealed class FaultTests(ITestOutputHelper output) : IAsyncLifetime
                 await Task.Delay(5);
             }
         });
-        await Eventually.AssertAsync(async () => await _redis.CountExistingAsync(keys) <= Updates - 40, "the stream flowing");
+        try
+        {
+            await Eventually.AssertAsync(
+                async () => writer.IsFaulted ? throw writer.Exception! : await _redis.CountExistingAsync(keys) <= Updates - 40,
+                "the stream flowing",
+                TimeSpan.FromSeconds(30));
+        }
+        catch (Exception ex)
+        {
+            Assert.Fail($"{ex.Message}\nCacheBus's output:\n{_service.Output}");
+        }
         var clock = Stopwatch.StartNew();
         await inject();
         await writer;
