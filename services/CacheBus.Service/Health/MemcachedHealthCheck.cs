@@ -1,4 +1,5 @@
 using System.Net.Sockets;
+using CacheBus.Service.Memcached;
 using CacheBus.Service.Metrics;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
@@ -6,11 +7,11 @@ using Microsoft.Extensions.Options;
 namespace CacheBus.Service.Health;
 
 /// <summary>Ready only while every memcached server answers: sessions live there.</summary>
-internal sealed class MemcachedHealthCheck(IOptions<ConnectionStringsOptions> connections) : IHealthCheck
+internal sealed class MemcachedHealthCheck(IOptions<MemcachedClientOptions> memcached) : IHealthCheck
 {
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
-        foreach (var server in MemcachedStats.ParseServers(connections.Value.Memcached!))
+        foreach (var server in MemcachedStats.Servers(memcached.Value))
         {
             try
             {

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net.Sockets;
+using CacheBus.Service.Memcached;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 
@@ -11,7 +12,7 @@ namespace CacheBus.Service.Metrics;
 /// </summary>
 internal sealed partial class CacheStatsSampler(
     IConnectionMultiplexer redis,
-    IOptions<ConnectionStringsOptions> connections,
+    IOptions<MemcachedClientOptions> memcached,
     TimeProvider time,
     ILogger<CacheStatsSampler> logger) : BackgroundService
 {
@@ -32,11 +33,11 @@ internal sealed partial class CacheStatsSampler(
                 LogSampleFailed(ex, "Redis");
             }
 
-            if (connections.Value.Memcached is { Length: > 0 } memcached)
+            if (memcached.Value.Servers.Length > 0)
             {
                 try
                 {
-                    await SampleMemcachedAsync(memcached, stoppingToken);
+                    await SampleMemcachedAsync(memcached.Value, stoppingToken);
                 }
                 catch (Exception ex) when (ex is IOException or SocketException or OperationCanceledException && !stoppingToken.IsCancellationRequested)
                 {
@@ -60,10 +61,10 @@ internal sealed partial class CacheStatsSampler(
         Report("redis", hits, misses);
     }
 
-    private static async Task SampleMemcachedAsync(string servers, CancellationToken ct)
+    private static async Task SampleMemcachedAsync(MemcachedClientOptions options, CancellationToken ct)
     {
         double hits = 0, misses = 0;
-        foreach (var server in MemcachedStats.ParseServers(servers))
+        foreach (var server in MemcachedStats.Servers(options))
         {
             var stats = await MemcachedStats.ReadAsync(server, ct);
             hits += double.Parse(stats.GetValueOrDefault("get_hits", "0"), CultureInfo.InvariantCulture);

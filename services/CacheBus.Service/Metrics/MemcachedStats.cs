@@ -1,6 +1,6 @@
-using System.Globalization;
 using System.Net.Sockets;
 using System.Text;
+using CacheBus.Service.Memcached;
 
 namespace CacheBus.Service.Metrics;
 
@@ -12,17 +12,13 @@ internal static class MemcachedStats
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(2);
 
-    /// <summary>Servers in <c>host:port[,host:port...]</c>, as <c>ConnectionStrings:Memcached</c> lists them.</summary>
-    public static IReadOnlyList<(string Host, int Port)> ParseServers(string servers) =>
-        [.. servers.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(server =>
-        {
-            var colon = server.LastIndexOf(':');
-            return colon > 0 && int.TryParse(server[(colon + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out var port)
-                ? (server[..colon], port)
-                : (server, 11211);
-        })];
+    /// <summary>The servers the memcached client is configured with (already validated, so they parse).</summary>
+    public static IEnumerable<MemcachedEndpoint> Servers(MemcachedClientOptions options) =>
+        options.Servers.Select(server => MemcachedEndpoint.TryParse(server, out var endpoint)
+            ? endpoint
+            : throw new InvalidOperationException($"'{server}' is not host:port"));
 
-    public static async Task<Dictionary<string, string>> ReadAsync((string Host, int Port) server, CancellationToken ct)
+    public static async Task<Dictionary<string, string>> ReadAsync(MemcachedEndpoint server, CancellationToken ct)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
         timeout.CancelAfter(Timeout);
