@@ -38,24 +38,25 @@ internal sealed class TestDatabase : IAsyncDisposable
 
     public async Task ExecuteAsync(string sql, params object?[] parameters)
     {
-        await using var command = DataSource.CreateCommand(sql);
-        foreach (var value in parameters)
-        {
-            command.Parameters.Add(new NpgsqlParameter { Value = value ?? DBNull.Value });
-        }
-
+        await using var command = Command(sql, parameters);
         await command.ExecuteNonQueryAsync(TestContext.Current.CancellationToken);
     }
 
     public async Task<T> ScalarAsync<T>(string sql, params object?[] parameters)
     {
-        await using var command = DataSource.CreateCommand(sql);
+        await using var command = Command(sql, parameters);
+        return (T)(await command.ExecuteScalarAsync(TestContext.Current.CancellationToken))!;
+    }
+
+    private NpgsqlCommand Command(string sql, object?[] parameters)
+    {
+        var command = DataSource.CreateCommand(sql);
         foreach (var value in parameters)
         {
             command.Parameters.Add(new NpgsqlParameter { Value = value ?? DBNull.Value });
         }
 
-        return (T)(await command.ExecuteScalarAsync(TestContext.Current.CancellationToken))!;
+        return command;
     }
 
     public async ValueTask DisposeAsync()
