@@ -16,6 +16,7 @@ internal sealed class BatchPublisher(IBus bus, ReplicationState state, IOptions<
 {
     private readonly int _maxBatch = options.Value.MaxBatchSize;
     private readonly int _maxInFlight = options.Value.MaxPublishesInFlight;
+    private readonly TimeSpan _publishTimeout = options.Value.PublishTimeout;
 
     /// <summary>Runs until the reader completes or fails, or a publish fails; <paramref name="confirm"/> gets safe positions in order.</summary>
     public async Task RunAsync(ChannelReader<StreamItem> reader, Action<NpgsqlLogSequenceNumber> confirm, CancellationToken ct)
@@ -48,7 +49,7 @@ internal sealed class BatchPublisher(IBus bus, ReplicationState state, IOptions<
             if (batch.Count > 0 || safeEnd is not null)
             {
                 inFlight.Enqueue(batch.Count > 0
-                    ? new InFlight(bus.Publish(new RowsChanged { Changes = batch }, ct), safeEnd, batch[0].CommitTime)
+                    ? new InFlight(PublishAsync(new RowsChanged { Changes = batch }, ct), safeEnd, batch[0].CommitTime)
                     : new InFlight(Task.CompletedTask, safeEnd, null));
                 batch = new List<RowChange>(_maxBatch);
                 safeEnd = null;
@@ -56,7 +57,7 @@ internal sealed class BatchPublisher(IBus bus, ReplicationState state, IOptions<
 
             if (intent is not null)
             {
-                inFlight.Enqueue(new InFlight(bus.Publish(intent, ct), null, null));
+                inFlight.Enqueue(new InFlight(PublishAsync(intent, ct), null, null));
                 CacheBusMetrics.MessagesPublished.WithLabels(nameof(InvalidationRequested)).Inc();
             }
 
@@ -87,6 +88,10 @@ internal sealed class BatchPublisher(IBus bus, ReplicationState state, IOptions<
             }
         }
     }
+
+    // A publish the broker never confirms fails the session (a TimeoutException) instead of stalling it forever.
+    private Task PublishAsync<T>(T message, CancellationToken ct)
+        where T : class => bus.Publish(message, ct).WaitAsync(_publishTimeout, ct);
 
     private async Task ConfirmCompletedAsync(Queue<InFlight> inFlight, Action<NpgsqlLogSequenceNumber> confirm)
     {

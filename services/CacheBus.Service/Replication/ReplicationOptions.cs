@@ -19,6 +19,12 @@ public sealed class ReplicationOptions
     /// <summary>Most bus messages published and not yet confirmed by the broker.</summary>
     public int MaxPublishesInFlight { get; set; } = DefaultMaxPublishesInFlight;
 
+    /// <summary>
+    /// Longest wait for the broker to confirm one publish. A publish that hangs (seen after a broker restart) would
+    /// otherwise stall the stream for good; past this the session restarts and replays from the slot.
+    /// </summary>
+    public TimeSpan PublishTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
     /// <summary>How often the confirmed WAL position is reported to PostgreSQL.</summary>
     public TimeSpan StatusInterval { get; set; } = TimeSpan.FromSeconds(1);
 

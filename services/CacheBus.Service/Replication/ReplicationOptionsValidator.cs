@@ -35,6 +35,11 @@ internal sealed partial class ReplicationOptionsValidator : IValidateOptions<Rep
             failures.Add($"{path}:StatusInterval: {options.StatusInterval} must be between 00:00:00.1 and 00:10:00");
         }
 
+        if (options.PublishTimeout < TimeSpan.FromMilliseconds(100) || options.PublishTimeout > TimeSpan.FromMinutes(10))
+        {
+            failures.Add($"{path}:PublishTimeout: {options.PublishTimeout} must be between 00:00:00.1 and 00:10:00");
+        }
+
         if (options.HeartbeatInterval < TimeSpan.Zero || options.HeartbeatInterval > TimeSpan.FromHours(1))
         {
             failures.Add($"{path}:HeartbeatInterval: {options.HeartbeatInterval} must be between 00:00:00 (off) and 01:00:00");
