@@ -1,29 +1,28 @@
-using System.Diagnostics;
-using System.Globalization;
+using System.CommandLine;
 using CacheBus.Benchmarks;
 
-// Throughput against the raw limit, on the same WAL: pg_recvlogical decoding it, then CacheBus from its first to
-// its last applied change. Fixed-rate latency percentiles are not measured yet (issue 9).
-var changes = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 200_000;
-await using var bench = await BenchDatabase.CreateAsync(changes);
-Console.WriteLine($"{changes:N0} row changes committed over products, profiles and orders ({bench.WalBytes / 1e6:0.0} MB of WAL)");
+// Throughput against the raw decoding limit on the same WAL, then commit-to-eviction latency at fixed offered
+// rates. See README, "Throughput and latency"; the servers come from compose/local/servers.sh env.
+var changes = new Option<int>("--changes") { Description = "Row changes in the throughput run", DefaultValueFactory = _ => 200_000 };
+var warmup = new Option<int>("--warmup") { Description = "Row changes CacheBus streams before the throughput run is timed (JIT, connections)", DefaultValueFactory = _ => 60_000 };
+var rates = new Option<int[]>("--rates") { Description = "Offered rates for the latency runs, changes per second", DefaultValueFactory = _ => [500, 2_000, 10_000], AllowMultipleArgumentsPerToken = true };
+var seconds = new Option<double>("--seconds") { Description = "Duration of each latency run", DefaultValueFactory = _ => 10 };
+var output = new Option<DirectoryInfo>("--out") { Description = "Where results.md, results.json and latency.png are written", DefaultValueFactory = _ => new DirectoryInfo(Path.Combine(Repository.Root, "tests", "benchmarks", "results")) };
+var root = new RootCommand("CacheBus throughput and commit-to-eviction latency on the local servers") { changes, warmup, rates, seconds, output };
+root.SetAction(async (parse, ct) =>
+{
+    var settings = new BenchSettings(parse.GetValue(changes), parse.GetValue(warmup), parse.GetValue(rates)!, parse.GetValue(seconds), parse.GetValue(output)!);
+    if (settings.Problems().ToList() is { Count: > 0 } problems)
+    {
+        foreach (var problem in problems)
+        {
+            await Console.Error.WriteLineAsync($"benchmark: {problem}");
+        }
 
-var raw = await bench.TimeRecvLogicalAsync();
-Console.WriteLine($"pg_recvlogical: {raw.TotalSeconds:0.00} s");
+        return 2;
+    }
 
-var process = Process.GetCurrentProcess();
-var cpuBefore = process.TotalProcessorTime;
-var cachebus = await bench.TimeCacheBusAsync(done => Console.Write($"\rCacheBus: {done:N0} / {changes:N0} applied"));
-process.Refresh();
-Console.WriteLine();
-
-var rawRate = changes / raw.TotalSeconds;
-var busRate = changes / cachebus.TotalSeconds;
-Console.WriteLine();
-Console.WriteLine($"| {"measure",-34} | {"value",14} |");
-Console.WriteLine($"|{new string('-', 36)}|{new string('-', 16)}|");
-Console.WriteLine($"| {"pg_recvlogical (raw decode limit)",-34} | {rawRate,10:N0} /s |");
-Console.WriteLine($"| {"CacheBus, first to last applied",-34} | {busRate,10:N0} /s |");
-Console.WriteLine($"| {"ratio (target at least 0.5)",-34} | {busRate / rawRate,14:0.00} |");
-Console.WriteLine($"| {"CacheBus CPU (both cores)",-34} | {(process.TotalProcessorTime - cpuBefore).TotalSeconds,12:0.0} s |");
-Console.WriteLine($"| {"peak working set",-34} | {process.PeakWorkingSet64 / 1e6,11:0} MB |");
+    await BenchmarkRun.RunAsync(settings, ct);
+    return 0;
+});
+return await root.Parse(args).InvokeAsync();

@@ -1,0 +1,99 @@
+using System.Diagnostics;
+using Spectre.Console;
+
+namespace CacheBus.Benchmarks;
+
+/// <summary>The whole run: prepare the WAL, time pg_recvlogical on it, time CacheBus on it, then the fixed-rate runs.</summary>
+internal static class BenchmarkRun
+{
+    private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(20);
+
+    // A long-running service runs fully optimised code. Tiered compilation gets there in steps (tier 0, instrumented,
+    // tier 1), each after enough calls and a quiet moment: one warm-up round left ~3,000 hot methods to be recompiled
+    // inside the timed window, costing a fifth of the CPU there. Three rounds with a pause after each leave none.
+    private const int WarmupRounds = 3;
+    private static readonly TimeSpan JitSettle = TimeSpan.FromSeconds(2);
+
+    public static async Task RunAsync(BenchSettings settings, CancellationToken ct)
+    {
+        var changes = settings.Changes / 3 * 3;
+        var warmup = settings.Warmup / (3 * WarmupRounds) * (3 * WarmupRounds);
+        if (Console.IsOutputRedirected)
+        {
+            AnsiConsole.Profile.Width = 200; // a log file has no width: do not wrap lines and tables at 80 columns
+        }
+
+        await using var database = await BenchDatabase.CreateAsync(settings.RowsNeeded);
+        ThroughputResult throughput = null!;
+        var rates = new List<RateResult>();
+        await AnsiConsole.Progress()
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
+            .StartAsync(async progress =>
+            {
+                var service = await ServiceUnderTest.StartAsync(database.ConnectionString, ct);
+                await using var stopService = service;
+                var warm = progress.AddTask($"CacheBus warms up on {warmup:N0} changes", maxValue: Math.Max(1, warmup));
+                for (var round = 1; round <= WarmupRounds; round++)
+                {
+                    await database.CommitChangesAsync(warmup / WarmupRounds);
+                    await WaitForAppliedAsync(service, warmup / WarmupRounds * round, done => warm.Value = done, ct);
+                    await Task.Delay(JitSettle, ct);
+                }
+
+                // Paused, the service meets the timed range as a backlog, warm, as pg_recvlogical does after it.
+                var prepare = progress.AddTask($"commit {changes:N0} timed changes while CacheBus is paused", maxValue: 1);
+                service.Pause();
+                await database.CreateRawSlotsAsync();
+                var from = await database.CurrentLsnAsync();
+                await database.CommitChangesAsync(changes);
+                var to = await database.CurrentLsnAsync();
+                prepare.Value = 1;
+                Say($"{changes:N0} changes over products, profiles and orders: {await database.WalBytesAsync(from, to) / 1e6:0.0} MB of WAL");
+
+                var backlog = progress.AddTask("CacheBus applies the timed range", maxValue: changes);
+                var cpuBefore = service.CpuTime;
+                var clock = Stopwatch.StartNew();
+                service.Resume();
+                await WaitForAppliedAsync(service, warmup + changes, done => backlog.Value = done - warmup, ct);
+                var elapsed = clock.Elapsed;
+                var cpu = service.CpuTime - cpuBefore;
+
+                var raw = progress.AddTask($"pg_recvlogical decodes the timed range (best of {BenchDatabase.RawRuns})", maxValue: 1);
+                var rawTime = await database.TimeRecvLogicalAsync(to, ct);
+                raw.Value = 1;
+                throughput = new ThroughputResult(changes, changes / rawTime.TotalSeconds, changes / elapsed.TotalSeconds, cpu / elapsed, service.PeakMemoryBytes);
+                Say($"CacheBus: {throughput.CacheBusRate:N0} changes/s; pg_recvlogical: {throughput.RecvLogicalRate:N0} changes/s; ratio {throughput.Ratio:0.00}");
+
+                await using var watch = await EvictionWatch.StartAsync();
+                foreach (var rate in settings.Rates)
+                {
+                    var run = progress.AddTask($"{rate:N0} changes/s for {settings.Seconds:0.#} s", maxValue: 1);
+                    var result = await FixedRateRun.RunAsync(database, watch, service, rate, settings.ChangesAt(rate), done => run.Value = done, ct);
+                    rates.Add(result);
+                    Say($"{rate:N0}/s: p50 {result.Percentile(50):0.0} ms, p99 {result.Percentile(99):0.0} ms, {result.Evicted:N0} of {result.Changes:N0} evicted");
+                }
+            });
+
+        Report.Write(settings, throughput, rates);
+    }
+
+    private static async Task WaitForAppliedAsync(ServiceUnderTest service, long target, Action<long> progress, CancellationToken ct)
+    {
+        long applied;
+        while ((applied = await service.AppliedAsync(ct)) < target)
+        {
+            progress(applied);
+            await Task.Delay(Poll, ct);
+        }
+
+        progress(applied);
+    }
+
+    private static void Say(string line) => AnsiConsole.MarkupLineInterpolated($"[grey]{TimeProvider.System.GetLocalNow():HH:mm:ss}[/] {line}");
+}
+
+/// <summary>The backlog run: CacheBus's rate against pg_recvlogical's on the same WAL, and the service's cost.</summary>
+internal sealed record ThroughputResult(int Changes, double RecvLogicalRate, double CacheBusRate, double CpuCores, long PeakMemoryBytes)
+{
+    public double Ratio => CacheBusRate / RecvLogicalRate;
+}

@@ -1,0 +1,137 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using ScottPlot;
+using Spectre.Console;
+
+namespace CacheBus.Benchmarks;
+
+/// <summary>Prints the tables, and writes them as results.md and results.json with the latency plot beside them.</summary>
+internal static class Report
+{
+    private const double TargetP99Ms = 25;
+    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
+
+    public static void Write(BenchSettings settings, ThroughputResult throughput, IReadOnlyList<RateResult> rates)
+    {
+        var throughputRows = ThroughputRows(throughput);
+        var latencyHeader = new[] { "offered /s", "achieved /s", "changes", "evicted", "p50 ms", "p95 ms", "p99 ms", "max ms", "service CPU", "peak memory" };
+        var latencyRows = rates.Select(LatencyRow).ToList();
+        AnsiConsole.Write(Table("throughput (same WAL)", ["measure", "value"], throughputRows));
+        AnsiConsole.Write(Table("commit-to-eviction latency", latencyHeader, latencyRows));
+
+        settings.Output.Create();
+        var plot = Path.Combine(settings.Output.FullName, "latency.png");
+        Plot(rates, plot);
+        File.WriteAllText(Path.Combine(settings.Output.FullName, "results.md"), Markdown(settings, throughputRows, latencyHeader, latencyRows));
+        File.WriteAllText(Path.Combine(settings.Output.FullName, "results.json"), Json(throughput, rates));
+        AnsiConsole.MarkupLineInterpolated($"results: {settings.Output.FullName} (results.md, results.json, latency.png)");
+    }
+
+    private static List<string[]> ThroughputRows(ThroughputResult t) =>
+    [
+        ["row changes", Invariant($"{t.Changes:N0}")],
+        ["pg_recvlogical (raw decoding limit)", Invariant($"{t.RecvLogicalRate:N0} changes/s")],
+        ["CacheBus, first to last eviction", Invariant($"{t.CacheBusRate:N0} changes/s")],
+        ["ratio (target: at least 0.5)", Invariant($"{t.Ratio:0.00}")],
+        ["service CPU while streaming", Invariant($"{t.CpuCores:0.00} cores")],
+        ["service peak memory", Invariant($"{t.PeakMemoryBytes / 1e6:N0} MB")],
+    ];
+
+    private static string[] LatencyRow(RateResult r) =>
+    [
+        Invariant($"{r.Offered:N0}"), Invariant($"{r.Achieved:N0}"), Invariant($"{r.Changes:N0}"), Invariant($"{r.Evicted:N0}"),
+        Invariant($"{r.Percentile(50):0.0}"), Invariant($"{r.Percentile(95):0.0}"), Invariant($"{r.Percentile(99):0.0}"), Invariant($"{r.MaxMs:0.0}"),
+        Invariant($"{r.CpuCores:0.00} cores"), Invariant($"{r.PeakMemoryBytes / 1e6:N0} MB"),
+    ];
+
+    private static Spectre.Console.Table Table(string title, string[] header, IEnumerable<string[]> rows)
+    {
+        var table = new Spectre.Console.Table { Title = new TableTitle(title) };
+        foreach (var column in header)
+        {
+            table.AddColumn(new TableColumn(column).RightAligned());
+        }
+
+        table.Columns[0].LeftAligned();
+        foreach (var row in rows)
+        {
+            table.AddRow(row.Select(cell => new Text(cell)).ToArray());
+        }
+
+        return table;
+    }
+
+    private static void Plot(IReadOnlyList<RateResult> rates, string path)
+    {
+        var plot = new Plot();
+        var offered = rates.Select(r => (double)r.Offered).ToArray();
+        foreach (var (percentile, color) in new[] { (50.0, Colors.SteelBlue), (95.0, Colors.DarkOrange), (99.0, Colors.Crimson) })
+        {
+            var line = plot.Add.Scatter(offered, rates.Select(r => r.Percentile(percentile)).ToArray(), color);
+            line.LegendText = Invariant($"p{percentile:0}");
+            line.MarkerSize = 8;
+        }
+
+        var target = plot.Add.HorizontalLine(TargetP99Ms, color: Colors.Gray, pattern: LinePattern.Dashed);
+        target.LegendText = "p99 target (25 ms at 2,000/s)";
+        plot.Title("CacheBus commit-to-eviction latency");
+        plot.XLabel("offered rate (row changes per second)");
+        plot.YLabel("latency (ms)");
+        plot.Axes.SetLimitsY(0, Math.Max(TargetP99Ms * 1.2, rates.Max(r => r.Percentile(99)) * 1.15));
+        plot.ShowLegend(Alignment.UpperLeft);
+        plot.SavePng(path, 900, 500);
+    }
+
+    private static string Markdown(BenchSettings settings, List<string[]> throughput, string[] latencyHeader, List<string[]> latency)
+    {
+        var md = new StringBuilder();
+        md.AppendLine(Invariant($"Measured {TimeProvider.System.GetUtcNow():yyyy-MM-dd} on {Environment.ProcessorCount} cores with `CacheBus.Benchmarks --changes {settings.Changes} --warmup {settings.Warmup} --rates {string.Join(' ', settings.Rates)} --seconds {settings.Seconds}`."));
+        md.AppendLine();
+        AppendTable(md, ["measure", "value"], throughput);
+        md.AppendLine();
+        AppendTable(md, latencyHeader, latency);
+        return md.ToString();
+    }
+
+    private static void AppendTable(StringBuilder md, string[] header, IEnumerable<string[]> rows)
+    {
+        md.AppendLine("| " + string.Join(" | ", header) + " |");
+        md.AppendLine("|" + string.Join("|", header.Select((_, i) => i == 0 ? "---" : "---:")) + "|");
+        foreach (var row in rows)
+        {
+            md.AppendLine("| " + string.Join(" | ", row) + " |");
+        }
+    }
+
+    private static string Json(ThroughputResult t, IReadOnlyList<RateResult> rates) => JsonSerializer.Serialize(
+        new
+        {
+            throughput = new
+            {
+                changes = t.Changes,
+                recvLogicalPerSecond = t.RecvLogicalRate,
+                cacheBusPerSecond = t.CacheBusRate,
+                ratio = t.Ratio,
+                cpuCores = t.CpuCores,
+                peakMemoryBytes = t.PeakMemoryBytes,
+            },
+            rates = rates.Select(r => new
+            {
+                offered = r.Offered,
+                achieved = r.Achieved,
+                changes = r.Changes,
+                evicted = r.Evicted,
+                recorded = r.Latency.TotalCount,
+                p50Ms = r.Percentile(50),
+                p95Ms = r.Percentile(95),
+                p99Ms = r.Percentile(99),
+                maxMs = r.MaxMs,
+                cpuCores = r.CpuCores,
+                peakMemoryBytes = r.PeakMemoryBytes,
+            }),
+        },
+        Indented);
+
+    private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+}
