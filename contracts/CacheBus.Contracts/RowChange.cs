@@ -22,6 +22,7 @@ public sealed record RowChange
 
     /// <summary>Primary-key column values of the row (of the old row when the key changed). Empty for a truncate.</summary>
     [JsonPropertyName("key")]
+    [JsonConverter(typeof(ColumnValuesJsonConverter))]
     public IReadOnlyDictionary<string, string?> Key { get; init; } = new Dictionary<string, string?>();
 
     /// <summary>
@@ -29,6 +30,7 @@ public sealed record RowChange
     /// none, or the key when it changed). Null when PostgreSQL sent no old row.
     /// </summary>
     [JsonPropertyName("oldValues")]
+    [JsonConverter(typeof(ColumnValuesJsonConverter))]
     public IReadOnlyDictionary<string, string?>? OldValues { get; init; }
 
     /// <summary>
@@ -36,6 +38,7 @@ public sealed record RowChange
     /// in <see cref="UnchangedToastColumns"/>: it was not sent, and it is not NULL.
     /// </summary>
     [JsonPropertyName("newValues")]
+    [JsonConverter(typeof(ColumnValuesJsonConverter))]
     public IReadOnlyDictionary<string, string?>? NewValues { get; init; }
 
     /// <summary>Columns whose unchanged TOASTed value PostgreSQL did not send.</summary>

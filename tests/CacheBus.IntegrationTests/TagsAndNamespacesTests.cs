@@ -1,5 +1,6 @@
 using CacheBus.Contracts;
 using CacheBus.IntegrationTests.Infrastructure;
+using CacheBus.Service.Metrics;
 using MassTransit;
 using Microsoft.Extensions.DependencyInjection;
 using StackExchange.Redis;
@@ -81,28 +82,35 @@ public sealed class TagsAndNamespacesTests(TagRulesFixture fixture) : IClassFixt
     }
 
     [Fact]
-    public async Task Consume_KeyTouchedManyTimesInOneBatch_IsDeletedOnce()
+    public async Task Consume_KeyTouchedManyTimesInOneBatch_IsDeletedOnce_AndTheBatchsKeysGoInOneCommand()
     {
-        var userId = UniqueIds.Next();
-        await fixture.Redis.SetAsync($"profile:{userId}");
-        var change = new RowChange
+        var users = new[] { UniqueIds.Next(), UniqueIds.Next(), UniqueIds.Next() };
+        foreach (var user in users)
+        {
+            await fixture.Redis.SetAsync($"profile:{user}");
+        }
+
+        // A hundred changes to the first profile, one to each of the others.
+        var changes = Enumerable.Repeat(users[0], 100).Concat(users[1..]).Select(user => new RowChange
         {
             Schema = "public",
             Table = "profiles",
             Operation = RowOperation.Update,
-            Key = new Dictionary<string, string?> { ["user_id"] = $"{userId}" },
-            NewValues = new Dictionary<string, string?> { ["user_id"] = $"{userId}", ["display_name"] = "Ada" },
+            Key = new Dictionary<string, string?> { ["user_id"] = $"{user}" },
+            NewValues = new Dictionary<string, string?> { ["user_id"] = $"{user}", ["display_name"] = "Ada" },
             CommitLsn = "0/1",
             CommitTime = DateTimeOffset.UtcNow,
             TransactionId = 1,
-        };
+        });
         var deletesBefore = await DeleteCallsAsync();
+        var keysBefore = CacheBusMetrics.Evictions.WithLabels("redis", "key").Value;
 
-        await fixture.Service.Services.GetRequiredService<IBus>().Publish(
-            new RowsChanged { Changes = [.. Enumerable.Repeat(change, 100)] }, TestContext.Current.CancellationToken);
-        await fixture.Redis.AssertEvictedAsync($"profile:{userId}");
+        await fixture.Service.Services.GetRequiredService<IBus>().Publish(new RowsChanged { Changes = [.. changes] }, TestContext.Current.CancellationToken);
+        await fixture.Redis.AssertEvictedAsync([.. users.Select(user => $"profile:{user}")]);
 
-        // profiles has one rule, profile:{user_id}: a hundred changes, one key, one delete.
+        // profiles has one rule, profile:{user_id}: 102 changes name 3 keys, deleted by one UNLINK.
+        await Eventually.AssertAsync(
+            () => Task.FromResult(CacheBusMetrics.Evictions.WithLabels("redis", "key").Value - keysBefore == 3), "3 keys counted as evicted");
         Assert.Equal(deletesBefore + 1, await DeleteCallsAsync());
     }
 

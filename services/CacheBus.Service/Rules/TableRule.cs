@@ -53,6 +53,11 @@ internal sealed class TableRule(TableName table, string settingPath, IReadOnlyLi
             return change.Key;
         }
 
+        if (change.Key.All(column => change.OldValues.ContainsKey(column.Key)))
+        {
+            return change.OldValues; // REPLICA IDENTITY FULL: the old row already holds its key
+        }
+
         var image = new Dictionary<string, string?>(change.OldValues, StringComparer.Ordinal);
         foreach (var (column, value) in change.Key)
         {
