@@ -23,7 +23,7 @@ internal sealed partial class ReplicationListener(
     TimeProvider time,
     ILogger<ReplicationListener> logger) : BackgroundService
 {
-    private const int ChannelCapacity = 10_000;
+    private const int ChannelCapacity = 2_000;
     private static readonly TimeSpan StandbyPoll = TimeSpan.FromMilliseconds(500);
     private readonly ReplicationOptions _options = options.Value;
     private IReadOnlyDictionary<TableName, TableSchema>? _tables;
