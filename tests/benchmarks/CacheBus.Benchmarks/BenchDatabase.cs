@@ -11,7 +11,7 @@ namespace CacheBus.Benchmarks;
 internal sealed class BenchDatabase : IAsyncDisposable
 {
     public const string ServiceSlot = "cachebus";
-    public const int RawRuns = 3;
+    public const int RawRuns = 6;
     private static readonly (string Table, string Key, string Update)[] Tables =
     [
         ("products", "product:", "UPDATE products SET price = price + 1 WHERE id"),
@@ -82,19 +82,18 @@ internal sealed class BenchDatabase : IAsyncDisposable
         (long)(await _db.CreateCommand($"SELECT pg_wal_lsn_diff('{to}', '{from}')::bigint").ExecuteScalarAsync())!;
 
     /// <summary>
-    /// pg_recvlogical decoding the timed range with the same plugin options as CacheBus, output discarded; the best of
-    /// <see cref="RawRuns"/> runs, since the raw limit is what PostgreSQL can do, not what it did while disturbed.
+    /// pg_recvlogical decoding the timed range with the same plugin options as CacheBus, output discarded, once on
+    /// each of <paramref name="count"/> fresh slots (of <see cref="RawRuns"/>) from <paramref name="firstSlot"/>.
     /// </summary>
-    public async Task<TimeSpan> TimeRecvLogicalAsync(string endLsn, CancellationToken ct)
+    public async Task<IReadOnlyList<TimeSpan>> TimeRecvLogicalAsync(string endLsn, int firstSlot, int count, CancellationToken ct)
     {
-        var best = TimeSpan.MaxValue;
-        for (var run = 0; run < RawRuns; run++)
+        var runs = new List<TimeSpan>(count);
+        for (var slot = firstSlot; slot < firstSlot + count; slot++)
         {
-            var time = await TimeRecvLogicalAsync($"raw{run}", endLsn, ct);
-            best = time < best ? time : best;
+            runs.Add(await TimeRecvLogicalAsync($"raw{slot}", endLsn, ct));
         }
 
-        return best;
+        return runs;
     }
 
     private async Task<TimeSpan> TimeRecvLogicalAsync(string slot, string endLsn, CancellationToken ct)

@@ -3,7 +3,7 @@ using Spectre.Console;
 
 namespace CacheBus.Benchmarks;
 
-/// <summary>The whole run: prepare the WAL, time pg_recvlogical on it, time CacheBus on it, then the fixed-rate runs.</summary>
+/// <summary>The whole run: prepare the WAL, time pg_recvlogical on it, then CacheBus on it, then the fixed-rate runs.</summary>
 internal static class BenchmarkRun
 {
     private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(50);
@@ -13,6 +13,10 @@ internal static class BenchmarkRun
     // inside the timed window, costing a fifth of the CPU there. Three rounds with a pause after each leave few.
     private const int WarmupRounds = 3;
     private static readonly TimeSpan JitSettle = TimeSpan.FromSeconds(2);
+
+    // The service deletes every evicted key once more 2 s later (RedisOptions.SecondEvictionDelay): a round's second
+    // evictions must be over before anything is timed, or they compete with it for the two cores.
+    private static readonly TimeSpan AfterRound = TimeSpan.FromSeconds(4);
 
     public static async Task RunAsync(BenchSettings settings, CancellationToken ct)
     {
@@ -40,10 +44,10 @@ internal static class BenchmarkRun
                     await database.CommitChangesAsync(warmup / WarmupRounds);
                     service.Resume();
                     await WaitForAppliedAsync(service, warmup / WarmupRounds * round, done => warm.Value = done, ct);
-                    await Task.Delay(JitSettle, ct);
+                    await Task.Delay(AfterRound, ct);
                 }
 
-                // Paused, the service meets the timed range as a backlog, warm, as pg_recvlogical does after it.
+                // Paused, the service meets the timed range as a backlog, warm, as pg_recvlogical does.
                 var prepare = progress.AddTask($"commit {changes:N0} timed changes while CacheBus is paused", maxValue: 1);
                 service.Pause();
                 await database.CreateRawSlotsAsync();
@@ -54,6 +58,14 @@ internal static class BenchmarkRun
                 prepare.Value = 1;
                 Say($"{changes:N0} changes over products, profiles and orders: {await database.WalBytesAsync(from, to) / 1e6:0.0} MB of WAL");
 
+                // pg_recvlogical runs half its runs before CacheBus, while the service is paused, and half after it,
+                // once its second evictions are over: the best of them is the raw limit, what PostgreSQL can do on an
+                // idle machine whatever the order.
+                var half = BenchDatabase.RawRuns / 2;
+                var raw = progress.AddTask($"pg_recvlogical decodes the timed range ({half} of {BenchDatabase.RawRuns} runs)", maxValue: 1);
+                var rawTimes = new List<TimeSpan>(await database.TimeRecvLogicalAsync(to, 0, half, ct));
+                raw.Value = 1;
+
                 var backlog = progress.AddTask("CacheBus applies the timed range", maxValue: changes);
                 var cpuBefore = service.CpuTime;
                 var clock = Stopwatch.StartNew();
@@ -62,9 +74,12 @@ internal static class BenchmarkRun
                 var elapsed = clock.Elapsed;
                 var cpu = service.CpuTime - cpuBefore;
 
-                var raw = progress.AddTask($"pg_recvlogical decodes the timed range (best of {BenchDatabase.RawRuns})", maxValue: 1);
-                var rawTime = await database.TimeRecvLogicalAsync(to, ct);
+                await Task.Delay(AfterRound, ct);
+                raw = progress.AddTask($"pg_recvlogical decodes the timed range ({BenchDatabase.RawRuns - half} more runs)", maxValue: 1);
+                rawTimes.AddRange(await database.TimeRecvLogicalAsync(to, half, BenchDatabase.RawRuns - half, ct));
                 raw.Value = 1;
+                var rawTime = rawTimes.Min();
+                Say($"pg_recvlogical runs: {string.Join(", ", rawTimes.Select(t => $"{changes / t.TotalSeconds:N0}"))} changes/s");
                 throughput = new ThroughputResult(changes, changes / rawTime.TotalSeconds, changes / elapsed.TotalSeconds, cpu / elapsed, service.PeakMemoryBytes);
                 Say($"CacheBus: {throughput.CacheBusRate:N0} changes/s; pg_recvlogical: {throughput.RecvLogicalRate:N0} changes/s; ratio {throughput.Ratio:0.00}");
 
