@@ -5,7 +5,8 @@
 #   compose/local/servers.sh up       install what is missing (apt), start what is
 #                                     not answering, wait for all, print the env
 #   compose/local/servers.sh down     stop what `up` started, delete the state dir
-#   compose/local/servers.sh env      print `export NAME=value` lines:
+#   compose/local/servers.sh env      print `export NAME=value` lines (RABBITMQ_NODENAME
+#                                     lets rabbitmqctl find the node started here):
 #                                       eval "$(compose/local/servers.sh env)"
 #   compose/local/servers.sh status   one line per server; exit 1 if any is down
 #   compose/local/servers.sh stop redis|memcached|rabbitmq|postgres
@@ -381,6 +382,7 @@ export PGHOST=127.0.0.1
 export PGPORT=$PG_PORT
 export PGUSER=postgres
 export PGPASSWORD=postgres
+export RABBITMQ_NODENAME=$RABBIT_NODE
 EOF
 }
 

@@ -32,6 +32,7 @@ internal static class Report
     [
         ["row changes", Invariant($"{t.Changes:N0}")],
         ["pg_recvlogical (raw decoding limit)", Invariant($"{t.RecvLogicalRate:N0} changes/s")],
+        ["pg_recvlogical, every run", string.Join(", ", t.RecvLogicalRuns.Select(r => Invariant($"{r:N0}")))],
         ["CacheBus, first to last eviction", Invariant($"{t.CacheBusRate:N0} changes/s")],
         ["ratio (target: at least 0.5)", Invariant($"{t.Ratio:0.00}")],
         ["service CPU while streaming", Invariant($"{t.CpuCores:0.00} cores")],
@@ -111,6 +112,7 @@ internal static class Report
             {
                 changes = t.Changes,
                 recvLogicalPerSecond = t.RecvLogicalRate,
+                recvLogicalRunsPerSecond = t.RecvLogicalRuns,
                 cacheBusPerSecond = t.CacheBusRate,
                 ratio = t.Ratio,
                 cpuCores = t.CpuCores,

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using Spectre.Console;
 
 namespace CacheBus.Benchmarks;
 
@@ -151,15 +152,16 @@ internal sealed class ServiceUnderTest : IAsyncDisposable
         var vhost = $"cachebus_bench_{Guid.NewGuid():N}"[..27];
         if (!await RabbitMqCtlAsync(ct, "add_vhost", vhost))
         {
+            AnsiConsole.MarkupLine("[yellow]rabbitmqctl is not installed: the service shares the configured vhost[/]");
             return null;
         }
 
         var user = Uri.UnescapeDataString(new Uri(Repository.Required("CACHEBUS_RABBITMQ")).UserInfo.Split(':')[0]);
-        return await RabbitMqCtlAsync(ct, "set_permissions", "-p", vhost, user is "" ? "guest" : user, ".*", ".*", ".*")
-            ? vhost
-            : throw new InvalidOperationException($"rabbitmqctl could not give {user} the vhost {vhost}");
+        await RabbitMqCtlAsync(ct, "set_permissions", "-p", vhost, user is "" ? "guest" : user, ".*", ".*", ".*");
+        return vhost;
     }
 
+    /// <summary>False when rabbitmqctl is not installed; a command that fails throws with what rabbitmqctl said.</summary>
     private static async Task<bool> RabbitMqCtlAsync(CancellationToken ct, params string[] args)
     {
         var start = new ProcessStartInfo("rabbitmqctl") { RedirectStandardOutput = true, RedirectStandardError = true };
@@ -168,15 +170,26 @@ internal sealed class ServiceUnderTest : IAsyncDisposable
             start.ArgumentList.Add(arg);
         }
 
+        Process process;
         try
         {
-            using var process = Process.Start(start)!;
-            await process.WaitForExitAsync(ct);
-            return process.ExitCode == 0;
+            process = Process.Start(start)!;
         }
         catch (System.ComponentModel.Win32Exception)
         {
-            return false; // not installed
+            return false;
+        }
+
+        using (process)
+        {
+            var stdout = process.StandardOutput.ReadToEndAsync(ct);
+            var stderr = process.StandardError.ReadToEndAsync(ct);
+            await process.WaitForExitAsync(ct);
+            return process.ExitCode == 0
+                ? true
+                : throw new InvalidOperationException(
+                    $"rabbitmqctl {string.Join(' ', args)} exited with {process.ExitCode} (RABBITMQ_NODENAME names the broker's node; " +
+                    $"compose/local/servers.sh env sets it):\n{await stdout}{await stderr}");
         }
     }
 
