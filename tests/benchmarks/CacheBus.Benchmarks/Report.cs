@@ -63,23 +63,37 @@ internal static class Report
         return table;
     }
 
+    // Latency spans milliseconds to hundreds of them between a light and a saturating rate: the y axis is
+    // logarithmic (values plotted as log10, ticks labelled in ms), so both ends stay readable.
+    private static readonly double[] LatencyTicksMs = [0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1_000, 2_000, 5_000, 10_000];
+
     private static void Plot(IReadOnlyList<RateResult> rates, string path)
     {
         var plot = new Plot();
         var offered = rates.Select(r => (double)r.Offered).ToArray();
         foreach (var (percentile, color) in new[] { (50.0, Colors.SteelBlue), (95.0, Colors.DarkOrange), (99.0, Colors.Crimson) })
         {
-            var line = plot.Add.Scatter(offered, rates.Select(r => r.Percentile(percentile)).ToArray(), color);
+            var line = plot.Add.Scatter(offered, rates.Select(r => Math.Log10(r.Percentile(percentile))).ToArray(), color);
             line.LegendText = Invariant($"p{percentile:0}");
             line.MarkerSize = 8;
         }
 
-        var target = plot.Add.HorizontalLine(TargetP99Ms, color: Colors.Gray, pattern: LinePattern.Dashed);
+        var target = plot.Add.HorizontalLine(Math.Log10(TargetP99Ms), color: Colors.Gray, pattern: LinePattern.Dashed);
         target.LegendText = "p99 target (25 ms at 2,000/s)";
+        var low = Math.Min(rates.Min(r => r.Percentile(50)), TargetP99Ms) / 1.5;
+        var high = Math.Max(rates.Max(r => r.Percentile(99)), TargetP99Ms) * 1.5;
+        var ticks = new ScottPlot.TickGenerators.NumericManual();
+        foreach (var ms in LatencyTicksMs.Where(t => t >= low && t <= high))
+        {
+            ticks.AddMajor(Math.Log10(ms), Invariant($"{ms:0.#}"));
+        }
+
+        plot.Axes.Left.TickGenerator = ticks;
+        plot.Axes.SetLimitsY(Math.Log10(low), Math.Log10(high));
+        plot.Axes.SetLimitsX(0, offered.Max() * 1.05);
         plot.Title("CacheBus commit-to-eviction latency");
         plot.XLabel("offered rate (row changes per second)");
-        plot.YLabel("latency (ms)");
-        plot.Axes.SetLimitsY(0, Math.Max(TargetP99Ms * 1.2, rates.Max(r => r.Percentile(99)) * 1.15));
+        plot.YLabel("latency (ms, log scale)");
         plot.ShowLegend(Alignment.UpperLeft);
         plot.SavePng(path, 900, 500);
     }
