@@ -26,6 +26,15 @@ public enum FragmentFailure
 
 public sealed class FragmentPolicyOptions
 {
+    /// <summary>Longest <see cref="Timeout"/>: a fragment that takes longer to render is a page, and the warm holds a consumer meanwhile.</summary>
+    public static readonly TimeSpan MaxTimeout = TimeSpan.FromMinutes(1);
+
+    /// <summary>Longest <see cref="StaleWhileRevalidate"/>: beyond a day the stale copy is no revalidation window but a second TTL.</summary>
+    public static readonly TimeSpan MaxStaleWhileRevalidate = TimeSpan.FromDays(1);
+
+    /// <summary>Largest <see cref="MaxBytes"/> (16 MiB): far above any fragment of a page.</summary>
+    public const int MaxMaxBytes = 16 * 1024 * 1024;
+
     /// <summary>The URL that renders the fragment, filled from the row, for example <c>https://shop.example.com/cachebus/fragments/product_card/?vary={id}</c>.</summary>
     public string OriginUrl { get; set; } = "";
 
@@ -37,7 +46,7 @@ public sealed class FragmentPolicyOptions
     /// <summary>Each stored TTL moves by a random amount within ±Jitter, so fragments warmed together do not expire together.</summary>
     public TimeSpan Jitter { get; set; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>How long past its TTL a fragment may still be served while a fresh one is fetched (RFC 5861).</summary>
+    /// <summary>How long past its TTL a fragment may still be served while a fresh one is fetched (RFC 5861), at most <see cref="MaxStaleWhileRevalidate"/>.</summary>
     public TimeSpan StaleWhileRevalidate { get; set; } = TimeSpan.Zero;
 
     /// <summary>XFetch's beta: above 0, a fragment is refreshed early, the more likely the closer it is to expiry. 0: off.</summary>
@@ -51,8 +60,10 @@ public sealed class FragmentPolicyOptions
     /// <summary>Most fetches per second from the origin.</summary>
     public int MaxFetchesPerSecond { get; set; } = 50;
 
+    /// <summary>Longest wait for one fetch (headers and body), at most <see cref="MaxTimeout"/> and shorter than Ttl - Jitter.</summary>
     public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>Largest fragment stored, at most <see cref="MaxMaxBytes"/>; a larger answer is a failure.</summary>
     public int MaxBytes { get; set; } = 256 * 1024;
 
     /// <summary>Retries after a transient failure (timeout, unreachable, 5xx), with doubling back-off.</summary>

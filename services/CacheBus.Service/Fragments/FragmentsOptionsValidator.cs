@@ -8,6 +8,13 @@ internal sealed class FragmentsOptionsValidator : IValidateOptions<FragmentsOpti
     public ValidateOptionsResult Validate(string? name, FragmentsOptions options)
     {
         var failures = new List<string>();
+        if (options.Policies.Count > 0 && string.IsNullOrWhiteSpace(options.Token))
+        {
+            // Without it every warm is answered 403 by the Django view and counted as a failure, forever.
+            failures.Add($"{FragmentsOptions.Section}:Token: required when {FragmentsOptions.Section}:Policies has a policy; "
+                + $"the Django view refuses a fetch without it (set it in the environment: CacheBus__Fragments__Token)");
+        }
+
         foreach (var (fragment, policy) in options.Policies)
         {
             var path = $"{FragmentsOptions.Section}:Policies:{fragment}";
@@ -40,12 +47,41 @@ internal sealed class FragmentsOptionsValidator : IValidateOptions<FragmentsOpti
                 failures.Add($"{path}:CoalesceWindow: {policy.CoalesceWindow} must be between 00:00:00 and 00:00:10");
             }
 
-            if (policy.MaxConcurrentWarms < 1 || policy.MaxFetchesPerSecond < 1 || policy.MaxBytes < 1 || policy.Retries < 0 || policy.EarlyRefreshBeta < 0)
+            if (policy.MaxConcurrentWarms < 1 || policy.MaxFetchesPerSecond < 1 || policy.Retries < 0 || policy.EarlyRefreshBeta < 0)
             {
-                failures.Add($"{path}: MaxConcurrentWarms, MaxFetchesPerSecond and MaxBytes must be positive; Retries and EarlyRefreshBeta not negative");
+                failures.Add($"{path}: MaxConcurrentWarms and MaxFetchesPerSecond must be positive; Retries and EarlyRefreshBeta not negative");
             }
+
+            ValidateBounds(path, policy, failures);
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    private static void ValidateBounds(string path, FragmentPolicyOptions policy, List<string> failures)
+    {
+        // A fetch allowed to take as long as the shortest TTL it stores (Ttl - Jitter) can never be early enough: the
+        // early refresher starts a refresh about one fetch ahead of expiry, and a warm on change would bring a fragment
+        // that is due again at once.
+        if (policy.Timeout <= TimeSpan.Zero || policy.Timeout > FragmentPolicyOptions.MaxTimeout)
+        {
+            failures.Add($"{path}:Timeout: {policy.Timeout} must be positive and at most {FragmentPolicyOptions.MaxTimeout}");
+        }
+        else if (policy.Ttl > policy.Jitter && policy.Timeout >= policy.Ttl - policy.Jitter)
+        {
+            failures.Add($"{path}:Timeout: {policy.Timeout} must be shorter than the shortest TTL a warm stores, Ttl - Jitter ({policy.Ttl - policy.Jitter})");
+        }
+
+        // Negative, it would shorten the stored TTL to nothing (Redis refuses a non-positive expiry).
+        if (policy.StaleWhileRevalidate < TimeSpan.Zero || policy.StaleWhileRevalidate > FragmentPolicyOptions.MaxStaleWhileRevalidate)
+        {
+            failures.Add($"{path}:StaleWhileRevalidate: {policy.StaleWhileRevalidate} must be between 00:00:00 and {FragmentPolicyOptions.MaxStaleWhileRevalidate}");
+        }
+
+        // Every running warm holds a buffer of MaxBytes + 1 (int.MaxValue would overflow it).
+        if (policy.MaxBytes < 1 || policy.MaxBytes > FragmentPolicyOptions.MaxMaxBytes)
+        {
+            failures.Add($"{path}:MaxBytes: {policy.MaxBytes} must be between 1 and {FragmentPolicyOptions.MaxMaxBytes}");
+        }
     }
 }
