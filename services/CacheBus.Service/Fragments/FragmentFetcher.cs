@@ -12,9 +12,12 @@ internal sealed class FragmentFetcher(HttpClient http)
 {
     public const string TokenHeader = "X-CacheBus-Token";
 
+    private static readonly UriCreationOptions ExactPath = new() { DangerousDisablePathAndQueryCanonicalization = true };
+
     public async Task<FetchResult> FetchAsync(string url, FragmentPolicyOptions policy, string? token, CancellationToken ct)
     {
-        if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || !IsAllowed(uri, policy))
+        // Sent as built: canonicalizing would turn an escaped value's %2E%2E back into a ".." segment and resolve it.
+        if (!Uri.TryCreate(url, ExactPath, out var uri) || !uri.IsAbsoluteUri || !IsAllowed(uri, policy))
         {
             return FetchResult.Failed("origin-not-allowed", transient: false);
         }

@@ -51,7 +51,7 @@ internal sealed class RuleSet
         {
             targets.AddRange(options.Pages.Select((t, i) => TargetTemplate.Page($"{path}:Pages:{i}", KeyTemplate.Parse(t), keys)));
             targets.AddRange(options.Fragments.Select((f, i) => warmed.TryGetValue(f.Name!, out var policy)
-                ? TargetTemplate.WarmedFragment($"{path}:Fragments:{i}", f.Name!, [.. f.VaryOn.Select(KeyTemplate.Parse)], KeyTemplate.Parse(policy.OriginUrl), keys)
+                ? TargetTemplate.WarmedFragment($"{path}:Fragments:{i}", f.Name!, [.. f.VaryOn.Select(KeyTemplate.Parse)], KeyTemplate.ParseUrl(policy.OriginUrl), keys)
                 : TargetTemplate.Fragment($"{path}:Fragments:{i}", f.Name!, [.. f.VaryOn.Select(KeyTemplate.Parse)], keys)));
         }
 

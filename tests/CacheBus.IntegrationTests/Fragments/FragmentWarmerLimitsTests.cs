@@ -2,7 +2,6 @@ using System.Net;
 using System.Text;
 using CacheBus.IntegrationTests.Infrastructure;
 using CacheBus.Service.Fragments;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 
@@ -65,7 +64,7 @@ public sealed class FragmentWarmerLimitsTests : IAsyncDisposable
         policy.AllowedOrigins.Add(Origin);
         var options = new FragmentsOptions();
         options.Policies["card"] = policy;
-        return new FragmentWarmer(_redis, new FragmentFetcher(new HttpClient()), Options.Create(options), TimeProvider.System, new Lifetime());
+        return new FragmentWarmer(_redis, new FragmentFetcher(new HttpClient()), Options.Create(options), TimeProvider.System, new TestLifetime());
     }
 
     private async Task ServeAsync()
@@ -106,17 +105,4 @@ public sealed class FragmentWarmerLimitsTests : IAsyncDisposable
 
     // The pickle CacheBus stores for a str: PROTO 2, BINUNICODE <length> <utf-8>, STOP.
     private static string Unpickle(RedisValue value) => Encoding.UTF8.GetString(((byte[])value!)[7..^1]);
-
-    private sealed class Lifetime : IHostApplicationLifetime
-    {
-        public CancellationToken ApplicationStarted => CancellationToken.None;
-
-        public CancellationToken ApplicationStopping => CancellationToken.None;
-
-        public CancellationToken ApplicationStopped => CancellationToken.None;
-
-        public void StopApplication()
-        {
-        }
-    }
 }
