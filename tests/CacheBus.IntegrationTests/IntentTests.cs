@@ -1,6 +1,5 @@
 using CacheBus.IntegrationTests.Infrastructure;
 using Npgsql;
-using RabbitMQ.Client;
 using StackExchange.Redis;
 
 namespace CacheBus.IntegrationTests;
@@ -54,9 +53,25 @@ public sealed class IntentTests(ServiceFixture fixture) : IClassFixture<ServiceF
         await EmitAsync($$"""{"keys": ["{{next}}"]}""", commit: true);
 
         await fixture.Redis.AssertEvictedAsync(next);
-        var factory = new ConnectionFactory { Uri = new Uri(Servers.RabbitMq) };
-        await using var connection = await factory.CreateConnectionAsync(TestContext.Current.CancellationToken);
-        await Eventually.AssertAsync(async () => await InErrorQueueAsync(connection, marker), "the malformed intent in cachebus-redis-intents_error");
+        await ErrorQueue.AssertHoldsAsync("cachebus-redis-intents", marker, Eventually.DefaultTimeout, marker, "Malformed invalidation intent");
+    }
+
+    [Theory]
+    [InlineData("keys")]
+    [InlineData("tags")]
+    [InlineData("namespaces")]
+    public async Task IntentWithANullList_GoesToTheErrorQueueAtOnceNamingIt_AndTheNextOneIsApplied(string list)
+    {
+        var marker = $"null-{Guid.NewGuid():N}";
+        var next = $"stats:{UniqueIds.Next()}";
+        await fixture.Redis.SetAsync(next);
+
+        var other = list == "keys" ? "tags" : "keys";
+        await EmitAsync($$"""{"{{list}}": null, "{{other}}": ["{{marker}}"]}""", commit: true);
+        await EmitAsync($$"""{"keys": ["{{next}}"]}""", commit: true);
+
+        await fixture.Redis.AssertEvictedAsync(next);
+        await ErrorQueue.AssertHoldsAsync("cachebus-redis-intents", marker, ErrorQueue.AtOnce, $"\"{list}\" is null");
     }
 
     private async Task EmitAsync(string json, bool commit)
@@ -70,27 +85,5 @@ public sealed class IntentTests(ServiceFixture fixture) : IClassFixture<ServiceF
         }
 
         await (commit ? transaction.CommitAsync(TestContext.Current.CancellationToken) : transaction.RollbackAsync(TestContext.Current.CancellationToken));
-    }
-
-    private static async Task<bool> InErrorQueueAsync(IConnection connection, string marker)
-    {
-        await using var channel = await connection.CreateChannelAsync();
-        try
-        {
-            while (await channel.BasicGetAsync("cachebus-redis-intents_error", autoAck: true) is { } message)
-            {
-                var reason = message.BasicProperties.Headers?.TryGetValue("MT-Fault-Message", out var value) == true ? System.Text.Encoding.UTF8.GetString((byte[])value!) : "";
-                if (reason.Contains(marker, StringComparison.Ordinal) && reason.Contains("Malformed invalidation intent", StringComparison.Ordinal))
-                {
-                    return true;
-                }
-            }
-        }
-        catch (RabbitMQ.Client.Exceptions.OperationInterruptedException)
-        {
-            // no error queue yet
-        }
-
-        return false;
     }
 }

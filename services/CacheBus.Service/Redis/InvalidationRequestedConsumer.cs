@@ -7,17 +7,14 @@ namespace CacheBus.Service.Redis;
 
 /// <summary>
 /// Applies what the application asked for: the keys are final Redis keys, already made by the app's cache. A
-/// malformed intent is refused, so it lands in the error queue with the reason the listener recorded.
+/// malformed intent is refused, so it lands in the error queue at once with the reason (<see cref="IntentCheck"/>).
 /// </summary>
 internal sealed class InvalidationRequestedConsumer(RedisInvalidator invalidator) : IConsumer<InvalidationRequested>
 {
     public async Task Consume(ConsumeContext<InvalidationRequested> context)
     {
         var intent = context.Message;
-        if (intent.Malformed is { } reason)
-        {
-            throw new InvalidDataException($"Malformed invalidation intent at {intent.CommitLsn}: {reason}");
-        }
+        IntentCheck.ThrowIfUnusable(intent);
 
         var done = await invalidator.ApplyAsync([
             .. intent.Keys.Select(k => new Target(TargetKind.Key, k, "intent")),
