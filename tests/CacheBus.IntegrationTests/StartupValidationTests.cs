@@ -62,6 +62,46 @@ public sealed class StartupValidationTests : IAsyncLifetime
         Assert.True(await redis.ExistsAsync($"product-list:category:{category}")); // the old row carried only the key
     }
 
+    [Theory]
+    [InlineData("UserIdColumn", "userid")]
+    [InlineData("SecurityColumns:1", "is_activ")]
+    [InlineData("SnapshotColumns:0", "displayname")]
+    public async Task Start_SessionColumnTheTableLacks_FailsNamingTheSettingAndTheColumn(string setting, string column)
+    {
+        var sessions = Sessions();
+        sessions[$"CacheBus:Sessions:{setting}"] = column;
+
+        var error = await StartFailingAsync(sessions);
+
+        Assert.Contains($"CacheBus:Sessions:{setting}: names column '{column}', which table public.profiles does not have", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Start_SessionsOnATableWithReplicaIdentityDefault_FailsWithTheStatementToRun()
+    {
+        await _database.ExecuteAsync("ALTER TABLE profiles REPLICA IDENTITY DEFAULT");
+
+        var error = await StartFailingAsync(Sessions());
+
+        Assert.Contains("CacheBus:Sessions:Table: ", error.Message, StringComparison.Ordinal);
+        Assert.Contains("table public.profiles has REPLICA IDENTITY DEFAULT", error.Message, StringComparison.Ordinal);
+        Assert.Contains("Run: ALTER TABLE public.profiles REPLICA IDENTITY FULL;", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Start_SessionColumnsTheTableHas_Starts()
+    {
+        var settings = CacheBusService.Settings(_database);
+        foreach (var (key, value) in Sessions())
+        {
+            settings[key] = value;
+        }
+
+        await using var host = CacheBusService.Build(settings);
+        await host.StartAsync(TestContext.Current.CancellationToken);
+        await host.StopAsync(TestContext.Current.CancellationToken);
+    }
+
     [Fact]
     public async Task Start_InvalidRules_CreatesNoSlot()
     {
@@ -115,6 +155,15 @@ public sealed class StartupValidationTests : IAsyncLifetime
         Assert.Contains("'CacheBus:Role'", process.Output, StringComparison.Ordinal);
         Assert.DoesNotContain("   at ", process.Output, StringComparison.Ordinal); // a message, not a stack trace
     }
+
+    private static Dictionary<string, string?> Sessions() => new()
+    {
+        ["CacheBus:Django:Caches:sessions:Version"] = "1",
+        ["CacheBus:Sessions:Table"] = "profiles",
+        ["CacheBus:Sessions:SecurityColumns:0"] = "is_active",
+        ["CacheBus:Sessions:SecurityColumns:1"] = "password_hash",
+        ["CacheBus:Sessions:SnapshotColumns:0"] = "display_name",
+    };
 
     private async Task<CacheBusConfigurationException> StartFailingAsync(Dictionary<string, string?> overrides)
     {

@@ -1,6 +1,7 @@
 using System.Threading.Channels;
 using CacheBus.Service.Metrics;
 using CacheBus.Service.Rules;
+using CacheBus.Service.Sessions;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using Npgsql.Replication;
@@ -20,6 +21,7 @@ internal sealed partial class ReplicationListener(
     BatchPublisher publisher,
     ReplicationState state,
     IOptions<ReplicationOptions> options,
+    IOptions<SessionsOptions> sessions,
     TimeProvider time,
     ILogger<ReplicationListener> logger) : BackgroundService
 {
@@ -30,7 +32,7 @@ internal sealed partial class ReplicationListener(
 
     public override async Task StartAsync(CancellationToken cancellationToken)
     {
-        var (tables, warnings) = await SchemaCatalog.LoadAsync(db, rules, _options.ReplicaIdentity, cancellationToken);
+        var (tables, warnings) = await SchemaCatalog.LoadAsync(db, rules, sessions.Value, _options.ReplicaIdentity, cancellationToken);
         foreach (var warning in warnings)
         {
             LogDegraded(warning);

@@ -1,11 +1,12 @@
 using CacheBus.Service.Rules;
+using CacheBus.Service.Sessions;
 using Npgsql;
 
 namespace CacheBus.Service.Replication;
 
 /// <summary>
-/// Reads the configured tables from PostgreSQL's catalog and checks the rules against them, so a typo in a table
-/// or column name stops start-up instead of silently never invalidating anything.
+/// Reads the configured tables from PostgreSQL's catalog and checks the rules and the session columns against them,
+/// so a typo in a table or column name stops start-up instead of silently never invalidating anything.
 /// </summary>
 internal static class SchemaCatalog
 {
@@ -23,7 +24,7 @@ internal static class SchemaCatalog
 
     /// <summary>The tables, and the replica-identity problems that <see cref="ReplicaIdentityMode.Degrade"/> lets pass.</summary>
     public static async Task<(IReadOnlyDictionary<TableName, TableSchema> Tables, IReadOnlyList<string> Warnings)> LoadAsync(
-        NpgsqlDataSource db, RuleSet rules, ReplicaIdentityMode mode, CancellationToken ct)
+        NpgsqlDataSource db, RuleSet rules, SessionsOptions sessions, ReplicaIdentityMode mode, CancellationToken ct)
     {
         var schemas = new Dictionary<TableName, TableSchema>();
         var failures = new List<string>();
@@ -43,13 +44,20 @@ internal static class SchemaCatalog
                 {
                     foreach (var column in part.Columns.Where(c => !schema.Columns.Contains(c)))
                     {
-                        failures.Add($"{target.SettingPath}: '{part}' names column '{column}', which table {rule.Table} does not have");
+                        failures.Add(MissingColumn($"{target.SettingPath}: '{part}'", column, schema));
                     }
                 }
             }
 
             (mode == ReplicaIdentityMode.Refuse ? failures : warnings).AddRange(ReplicaIdentityProblems(rule, schema));
             schemas[rule.Table] = schema;
+        }
+
+        // The sessions table has rules (SessionsOptionsValidator sees to it), so it was read above, or failed.
+        if (sessions.Table is { } table && schemas.GetValueOrDefault(TableName.Parse(table)) is { } profiles)
+        {
+            failures.AddRange(SessionColumnProblems(sessions, profiles));
+            (mode == ReplicaIdentityMode.Refuse ? failures : warnings).AddRange(SessionReplicaIdentityProblems(sessions, profiles));
         }
 
         return failures.Count == 0 ? (schemas, warnings) : throw new CacheBusConfigurationException(failures);
@@ -63,12 +71,40 @@ internal static class SchemaCatalog
             var missing = target.Parts.SelectMany(p => p.Columns).Where(c => !schema.OldRowColumns.Contains(c)).Distinct().ToList();
             if (missing.Count > 0 && missing.All(schema.Columns.Contains))
             {
-                yield return $"{target.SettingPath}: needs {string.Join(", ", missing.Select(c => $"'{c}'"))} of the row before an UPDATE or DELETE, "
-                    + $"but table {schema.Name} has REPLICA IDENTITY {schema.ReplicaIdentity}, which does not send {(missing.Count == 1 ? "it" : "them")}. "
-                    + $"Run: ALTER TABLE {schema.Name} REPLICA IDENTITY FULL;";
+                yield return OldRowProblem(target.SettingPath, string.Join(", ", missing.Select(c => $"'{c}'")), missing.Count, schema, "");
             }
         }
     }
+
+    private static IEnumerable<string> SessionColumnProblems(SessionsOptions sessions, TableSchema schema)
+    {
+        const string path = SessionsOptions.Section;
+        var named = sessions.SecurityColumns.Select((c, i) => ($"{path}:SecurityColumns:{i}:", c))
+            .Concat(sessions.SnapshotColumns.Select((c, i) => ($"{path}:SnapshotColumns:{i}:", c)))
+            .Prepend(($"{path}:UserIdColumn:", sessions.UserIdColumn));
+        return named.Where(n => !schema.Columns.Contains(n.Item2)).Select(n => MissingColumn(n.Item1, n.Item2, schema));
+    }
+
+    // The policy tells a security change from any other by comparing the whole old row with the new one (only FULL
+    // sends it, so anything else revokes on every update), and finds a deleted row's user in the old row.
+    private static IEnumerable<string> SessionReplicaIdentityProblems(SessionsOptions sessions, TableSchema schema)
+    {
+        if (schema.ReplicaIdentity != "FULL")
+        {
+            var deletes = schema.OldRowColumns.Contains(sessions.UserIdColumn) || !schema.Columns.Contains(sessions.UserIdColumn)
+                ? ""
+                : $", and a deleted row would not say whose sessions to end ('{sessions.UserIdColumn}' is not sent)";
+            yield return OldRowProblem($"{SessionsOptions.Section}:Table", "every column", 2, schema,
+                $"Without them a change of SecurityColumns cannot be told from any other: every update of a profile would log its user out{deletes}. ");
+        }
+    }
+
+    private static string MissingColumn(string setting, string column, TableSchema schema) =>
+        $"{setting} names column '{column}', which table {schema.Name} does not have";
+
+    private static string OldRowProblem(string path, string needs, int count, TableSchema schema, string consequence) =>
+        $"{path}: needs {needs} of the row before an UPDATE or DELETE, but table {schema.Name} has REPLICA IDENTITY {schema.ReplicaIdentity}, "
+        + $"which does not send {(count == 1 ? "it" : "them")}. {consequence}Run: ALTER TABLE {schema.Name} REPLICA IDENTITY FULL;";
 
     private static async Task<TableSchema?> ReadAsync(NpgsqlDataSource db, TableName table, CancellationToken ct)
     {
