@@ -56,6 +56,14 @@ public sealed record RowChange
     [JsonPropertyName("commitLsn")]
     public required string CommitLsn { get; init; }
 
+    /// <summary>
+    /// The change's place in its transaction, from 0. Every change of a transaction carries the same
+    /// <see cref="CommitLsn"/>, also when the transaction is split over several messages; with this they are ordered
+    /// strictly, so a consumer can tell a later change of the same transaction from a redelivered one.
+    /// </summary>
+    [JsonPropertyName("position")]
+    public int Position { get; init; }
+
     /// <summary>When the transaction committed.</summary>
     [JsonPropertyName("commitTime")]
     public required DateTimeOffset CommitTime { get; init; }

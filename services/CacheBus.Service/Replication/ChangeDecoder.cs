@@ -22,6 +22,7 @@ internal sealed class ChangeDecoder(IReadOnlyDictionary<TableName, TableSchema> 
     private uint _xid;
     private DateTimeOffset _commitTime;
     private string _commitLsn = "0/0";
+    private int _position;
 
     public async ValueTask DecodeAsync(PgOutputReplicationMessage message, ChannelWriter<StreamItem> output, CancellationToken ct)
     {
@@ -31,6 +32,7 @@ internal sealed class ChangeDecoder(IReadOnlyDictionary<TableName, TableSchema> 
                 _xid = begin.TransactionXid;
                 _commitTime = new DateTimeOffset(begin.TransactionCommitTimestamp, TimeSpan.Zero);
                 _commitLsn = begin.TransactionFinalLsn.ToString();
+                _position = 0;
                 break;
             case InsertMessage insert when Schema(insert.Relation) is { } schema:
                 var inserted = await ReadAsync(insert.NewRow, insert.Relation, keyOnly: false, ct);
@@ -124,6 +126,9 @@ internal sealed class ChangeDecoder(IReadOnlyDictionary<TableName, TableSchema> 
             UnchangedToastColumns = @new?.UnchangedToast ?? [],
             ChangedColumns = ChangedColumns(operation, old, @new),
             CommitLsn = _commitLsn,
+
+            // Counted, not the change's own WAL position: the rows of one multi-insert (COPY) share one WAL record.
+            Position = _position++,
             CommitTime = _commitTime,
             TransactionId = _xid,
         };

@@ -57,13 +57,14 @@ internal static class PickledSnapshot
                 case EmptyDict when !dictSeen: dictSeen = true; break;
                 case None: stack.Add(null); break;
                 case BinUnicode:
-                    var length = (int)BinaryPrimitives.ReadUInt32LittleEndian(pickle[i..]);
-                    stack.Add(Encoding.UTF8.GetString(pickle.Slice(i + 4, length)));
-                    i += 4 + length;
+                    var length = BinaryPrimitives.ReadUInt32LittleEndian(Take(pickle, i, 4));
+                    stack.Add(Encoding.UTF8.GetString(Take(pickle, i + 4, length)));
+                    i += 4 + (int)length;
                     break;
                 case ShortBinUnicode:
-                    stack.Add(Encoding.UTF8.GetString(pickle.Slice(i + 1, pickle[i])));
-                    i += 1 + pickle[i];
+                    var shortLength = Take(pickle, i, 1)[0];
+                    stack.Add(Encoding.UTF8.GetString(Take(pickle, i + 1, shortLength)));
+                    i += 1 + shortLength;
                     break;
                 case SetItem or SetItems when stack.Count % 2 == 0:
                     for (var p = 0; p < stack.Count; p += 2)
@@ -82,6 +83,12 @@ internal static class PickledSnapshot
 
         throw new FormatException("not a snapshot pickle: no STOP");
     }
+
+    // A pickle cut short (a partial write, a value from elsewhere) is refused like any other shape, never read past.
+    private static ReadOnlySpan<byte> Take(ReadOnlySpan<byte> pickle, int at, uint count) =>
+        count <= (uint)(pickle.Length - at)
+            ? pickle.Slice(at, (int)count)
+            : throw new FormatException($"not a snapshot pickle: truncated at {at} ({count} bytes wanted, {pickle.Length - at} left)");
 
     private static void WriteString(Stream pickle, string text)
     {

@@ -1,3 +1,4 @@
+using System.Globalization;
 using CacheBus.Service.Memcached;
 using NpgsqlTypes;
 
@@ -5,19 +6,27 @@ namespace CacheBus.Service.Sessions;
 
 /// <summary>
 /// Writes the profile snapshot Django's sessions read, never replacing a newer one with an older one: the snapshot
-/// carries the commit LSN it was made from (<c>_lsn</c>), and a write goes through only over an older LSN, by CAS.
-/// The Django app fills a missing snapshot with <c>cache.add</c> and LSN 0/0, so it never overwrites CacheBus either.
+/// carries the commit LSN and the change's position in its transaction (<c>_lsn</c>, <c>_position</c>), and a write
+/// goes through only over an older pair, by CAS. The position orders the changes of one transaction, which share
+/// the commit LSN, also when they arrive in different messages. The Django app fills a missing snapshot with
+/// <c>cache.add</c> and LSN 0/0, so it never overwrites CacheBus either.
 /// </summary>
 internal sealed class ProfileSnapshots(MemcachedClient memcached)
 {
     public const string LsnField = "_lsn";
+    public const string PositionField = "_position";
     private const int Attempts = 5;
 
     /// <summary>True when this snapshot is now stored; false when a snapshot as new or newer was already there.</summary>
-    public async Task<bool> WriteAsync(string key, IReadOnlyDictionary<string, string?> values, string commitLsn, TimeSpan ttl, CancellationToken ct)
+    public async Task<bool> WriteAsync(
+        string key, IReadOnlyDictionary<string, string?> values, string commitLsn, int position, TimeSpan ttl, CancellationToken ct)
     {
-        var lsn = NpgsqlLogSequenceNumber.Parse(commitLsn);
-        var snapshot = new Dictionary<string, string?>(values) { [LsnField] = commitLsn };
+        var order = (NpgsqlLogSequenceNumber.Parse(commitLsn), position);
+        var snapshot = new Dictionary<string, string?>(values)
+        {
+            [LsnField] = commitLsn,
+            [PositionField] = position.ToString(CultureInfo.InvariantCulture),
+        };
         var pickle = PickledSnapshot.Write(snapshot);
         for (var attempt = 0; attempt < Attempts; attempt++)
         {
@@ -32,7 +41,7 @@ internal sealed class ProfileSnapshots(MemcachedClient memcached)
                 continue; // someone stored one meanwhile: compare with it
             }
 
-            if (StoredLsn(current) >= lsn)
+            if (StoredOrder(current).CompareTo(order) >= 0)
             {
                 return false;
             }
@@ -46,20 +55,27 @@ internal sealed class ProfileSnapshots(MemcachedClient memcached)
         throw new InvalidOperationException($"The snapshot {key} kept changing under {Attempts} attempts to write it");
     }
 
-    // Anything that is not our snapshot shape (or has no LSN) counts as the oldest possible: ours replaces it.
-    private static NpgsqlLogSequenceNumber StoredLsn(MemcachedItem item)
+    // Anything that is not our snapshot shape (or has no LSN) counts as the oldest possible: ours replaces it. That
+    // includes a truncated pickle: CacheBus, the only writer of real LSNs, never writes one, and Django cannot read
+    // it either, so it is no newer snapshot to keep, and replacing it is what heals the user's sessions. A snapshot
+    // with an LSN but no position (written before positions existed) counts as the last change of its transaction.
+    private static (NpgsqlLogSequenceNumber Lsn, int Position) StoredOrder(MemcachedItem item)
     {
+        Dictionary<string, string?> stored;
         try
         {
-            return item.Flags == PickledSnapshot.MemcachedFlags
-                && PickledSnapshot.Read(item.Value.Span).GetValueOrDefault(LsnField) is { } text
-                && NpgsqlLogSequenceNumber.TryParse(text, out var lsn)
-                ? lsn
-                : default;
+            stored = item.Flags == PickledSnapshot.MemcachedFlags ? PickledSnapshot.Read(item.Value.Span) : [];
         }
         catch (FormatException)
         {
             return default;
         }
+
+        if (stored.GetValueOrDefault(LsnField) is not { } text || !NpgsqlLogSequenceNumber.TryParse(text, out var lsn))
+        {
+            return default;
+        }
+
+        return (lsn, int.TryParse(stored.GetValueOrDefault(PositionField), CultureInfo.InvariantCulture, out var position) ? position : int.MaxValue);
     }
 }

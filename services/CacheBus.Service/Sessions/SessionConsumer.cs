@@ -68,7 +68,7 @@ internal sealed class SessionConsumer(SessionPolicy policy, MemcachedClient memc
     {
         if (policy.HasSnapshot)
         {
-            await snapshots.WriteAsync(policy.SnapshotKey(user), policy.Snapshot(latest), latest.CommitLsn, policy.SessionTtl, ct);
+            await snapshots.WriteAsync(policy.SnapshotKey(user), policy.Snapshot(latest), latest.CommitLsn, latest.Position, policy.SessionTtl, ct);
         }
 
         var registry = policy.RegistryKey(user);

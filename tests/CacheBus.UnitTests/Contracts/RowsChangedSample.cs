@@ -48,6 +48,7 @@ internal static class RowsChangedSample
                 UnchangedToastColumns = ["description"],
                 ChangedColumns = ["price"],
                 CommitLsn = "0/1A2B4F18",
+                Position = 1,
                 CommitTime = Time("2025-11-28T13:52:07.493871+00:00"),
                 TransactionId = 48214,
             },

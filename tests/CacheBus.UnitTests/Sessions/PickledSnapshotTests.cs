@@ -38,6 +38,10 @@ public sealed class PickledSnapshotTests
     [InlineData("80024b2a2e")]   // the int 42
     [InlineData("80025d71002e")] // a list
     [InlineData("80027d28")]     // truncated
+    [InlineData("80027d2858050000006162")] // truncated inside a BINUNICODE string
+    [InlineData("80027d28580500")]         // truncated inside a BINUNICODE length
+    [InlineData("80027d288c056162")]       // truncated inside a SHORT_BINUNICODE string
+    [InlineData("80027d288c")]             // truncated before a SHORT_BINUNICODE length
     public void Read_OtherPickles_AreRefused(string hex)
     {
         Assert.Throws<FormatException>(() => PickledSnapshot.Read(Convert.FromHexString(hex)));
