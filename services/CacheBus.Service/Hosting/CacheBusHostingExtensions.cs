@@ -93,6 +93,7 @@ public static class CacheBusHostingExtensions
             {
                 services.AddSingleton<SessionPolicy>();
                 services.AddSingleton<ProfileSnapshots>();
+                services.AddSingleton<SessionRegistries>();
             }
 
             if (warming)

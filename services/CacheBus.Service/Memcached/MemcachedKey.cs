@@ -16,9 +16,18 @@ internal static class MemcachedKey
     /// <summary>Throws <see cref="ArgumentException"/> unless memcached can take <paramref name="key"/> as it is.</summary>
     public static void Validate(string key, string paramName)
     {
+        if (Problem(key) is { } problem)
+        {
+            throw new ArgumentException(problem, paramName);
+        }
+    }
+
+    /// <summary>Why memcached cannot take <paramref name="key"/> as it is, or null when it can.</summary>
+    public static string? Problem(string key)
+    {
         if (string.IsNullOrEmpty(key))
         {
-            throw new ArgumentException("A memcached key must not be empty.", paramName);
+            return "A memcached key must not be empty.";
         }
 
         for (var i = 0; i < key.Length; i++)
@@ -26,9 +35,7 @@ internal static class MemcachedKey
             // The protocol splits on spaces and ends commands at \r\n; other controls are forbidden by its spec.
             if (key[i] == ' ' || char.IsControl(key[i]))
             {
-                throw new ArgumentException(
-                    $"A memcached key must not contain spaces or control characters; '{Printable(key)}' has U+{(int)key[i]:X4} at {i}.",
-                    paramName);
+                return $"A memcached key must not contain spaces or control characters; '{Printable(key)}' has U+{(int)key[i]:X4} at {i}.";
             }
         }
 
@@ -39,15 +46,12 @@ internal static class MemcachedKey
         }
         catch (EncoderFallbackException ex)
         {
-            throw new ArgumentException($"A memcached key must be valid UTF-16 (it is sent as UTF-8): {ex.Message}", paramName, ex);
+            return $"A memcached key must be valid UTF-16 (it is sent as UTF-8): {ex.Message}";
         }
 
-        if (bytes > MaxBytes)
-        {
-            throw new ArgumentException(
-                $"A memcached key is at most {MaxBytes} bytes; this one is {bytes} bytes in UTF-8 (starting '{Printable(key[..Math.Min(key.Length, 40)])}').",
-                paramName);
-        }
+        return bytes > MaxBytes
+            ? $"A memcached key is at most {MaxBytes} bytes; this one is {bytes} bytes in UTF-8 (starting '{Printable(key[..Math.Min(key.Length, 40)])}')."
+            : null;
     }
 
     private static string Printable(string text) =>

@@ -54,8 +54,36 @@ internal sealed class SessionPolicy
 
     public string RegistryKey(string userId) => _registryKey.Render(UserRow(userId))!;
 
-    public Dictionary<string, string?> Snapshot(RowChange change) =>
-        _options.SnapshotColumns.ToDictionary(c => c, c => change.NewValues?.GetValueOrDefault(c) ?? change.OldValues?.GetValueOrDefault(c));
+    /// <summary>The glob (for SCAN MATCH) that matches every user's registry: RegistryKey with the user id as <c>*</c>.</summary>
+    public string RegistryPattern => $"{Glob(_registryKey.Literals[0])}*{Glob(_registryKey.Literals[1])}";
 
-    private Dictionary<string, string?> UserRow(string userId) => new() { [_options.UserIdColumn] = userId };
+    /// <summary>The user whose registry <paramref name="registryKey"/> is, or null when it is not a registry key.</summary>
+    public string? RegistryUser(string registryKey)
+    {
+        var (prefix, suffix) = (_registryKey.Literals[0], _registryKey.Literals[1]);
+        return registryKey.Length >= prefix.Length + suffix.Length
+            && registryKey.StartsWith(prefix, StringComparison.Ordinal) && registryKey.EndsWith(suffix, StringComparison.Ordinal)
+            ? registryKey[prefix.Length..^suffix.Length]
+            : null;
+    }
+
+    /// <summary>
+    /// The snapshot columns after the change. A column the new row holds as NULL is null in the snapshot; a TOASTed
+    /// column that did not change is absent from the new row (not NULL) and keeps the old row's value.
+    /// </summary>
+    public Dictionary<string, string?> Snapshot(RowChange change) =>
+        _options.SnapshotColumns.ToDictionary(c => c, c => change.NewValues is { } row && row.TryGetValue(c, out var value)
+            ? value
+            : change.OldValues is { } old && old.TryGetValue(c, out var before)
+                ? before
+                : throw new InvalidDataException(
+                    $"The change to user {UserId(change)} carries no value for {SessionsOptions.Section}:SnapshotColumns '{c}' "
+                    + "(not a column of the table, or an unchanged TOASTed value whose old row the replica identity did not send)"));
+
+    // {user_id} is the user's id whatever UserIdColumn is called, as in the Django app's format strings.
+    private Dictionary<string, string?> UserRow(string userId) => new() { [SessionsOptions.UserIdPlaceholder] = userId, [_options.UserIdColumn] = userId };
+
+    // Redis glob syntax: * ? [ ] and \ are special; a backslash makes the next character literal.
+    private static string Glob(string literal) =>
+        string.Concat(literal.Select(c => c is '*' or '?' or '[' or ']' or '\\' ? $"\\{c}" : c.ToString()));
 }

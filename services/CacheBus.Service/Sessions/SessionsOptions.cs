@@ -8,6 +8,9 @@ public sealed class SessionsOptions
 {
     public const string Section = "CacheBus:Sessions";
 
+    /// <summary>The placeholder of <see cref="SnapshotKey"/> and <see cref="RegistryKey"/>: the user's id (the value of <see cref="UserIdColumn"/>).</summary>
+    public const string UserIdPlaceholder = "user_id";
+
     /// <summary>The profiles table (it must also have rules, which is what publishes it), for example <c>profiles</c>.</summary>
     public string? Table { get; set; }
 
@@ -26,9 +29,12 @@ public sealed class SessionsOptions
     /// <summary>The TTL a refresh gives the sessions and the snapshot (SESSION_COOKIE_AGE).</summary>
     public TimeSpan SessionTtl { get; set; } = TimeSpan.FromDays(14);
 
-    /// <summary>The snapshot's cache key (before Django's key function), filled from the row.</summary>
+    /// <summary>The snapshot's cache key (before Django's key function), with the user's id for <c>{user_id}</c>.</summary>
     public string SnapshotKey { get; set; } = "cachebus.profile.{user_id}";
 
-    /// <summary>The Redis set where the Django app records a user's session keys on login (and removes them on logout).</summary>
+    /// <summary>
+    /// The Redis set where the Django app records a user's session keys on login (and removes them on logout), with the
+    /// user's id for <c>{user_id}</c> exactly once: a TRUNCATE finds every registry by this pattern.
+    /// </summary>
     public string RegistryKey { get; set; } = "cachebus:sessions:{user_id}";
 }

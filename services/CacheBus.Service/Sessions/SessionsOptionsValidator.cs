@@ -41,7 +41,16 @@ internal sealed class SessionsOptionsValidator(
         {
             try
             {
-                KeyTemplate.Parse(template);
+                var columns = KeyTemplate.Parse(template).Columns;
+
+                // Both are filled from the user's id alone; the registry is also found by it (a TRUNCATE scans for
+                // every registry), so it must hold the id exactly once.
+                var userId = new[] { SessionsOptions.UserIdPlaceholder, options.UserIdColumn };
+                if (columns.Count == 0 || columns.Any(c => !userId.Contains(c)) || (setting == "RegistryKey" && columns.Count != 1))
+                {
+                    failures.Add($"{path}:{setting}: '{template}' must name {{{SessionsOptions.UserIdPlaceholder}}}"
+                        + (setting == "RegistryKey" ? " once and nothing else" : " and nothing else"));
+                }
             }
             catch (FormatException ex)
             {

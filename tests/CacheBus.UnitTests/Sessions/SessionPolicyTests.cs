@@ -43,14 +43,75 @@ public sealed class SessionPolicyTests
     }
 
     [Fact]
+    public void RegistryPattern_MatchesEveryUsersRegistry_AndRegistryUserReadsTheUserBack()
+    {
+        Assert.Equal("cachebus:sessions:*", Policy.RegistryPattern);
+        Assert.Equal("42", Policy.RegistryUser(Policy.RegistryKey("42")));
+        Assert.Null(Policy.RegistryUser("cachebus:other:42"));
+    }
+
+    [Fact]
+    public void RegistryPattern_GlobCharactersInTheTemplate_AreLiteral()
+    {
+        var policy = Build(registryKey: "s[1]*?\\:{user_id}:set");
+
+        Assert.Equal("s\\[1\\]\\*\\?\\\\:*:set", policy.RegistryPattern);
+        Assert.Equal("7", policy.RegistryUser(policy.RegistryKey("7")));
+    }
+
+    [Fact]
+    public void Keys_UserIdColumnOfAnotherName_FillTheUserIdPlaceholder()
+    {
+        var policy = Build(userIdColumn: "id");
+
+        Assert.Equal("cachebus:sessions:42", policy.RegistryKey("42"));
+        Assert.Equal("site:3:cachebus.profile.42", policy.SnapshotKey("42"));
+    }
+
+    [Fact]
     public void UserId_DeleteCarryingOnlyTheKey_ComesFromTheKey()
     {
         Assert.Equal("42", Policy.UserId(Change("profiles", RowOperation.Delete) with { Key = Rows.Of(("user_id", "42")) }));
     }
 
-    private static SessionPolicy Build()
+    [Fact]
+    public void Snapshot_ColumnSetToNull_IsNull()
     {
-        var sessions = new SessionsOptions { Table = "profiles", DjangoCache = "sessions" };
+        var change = Change("profiles", RowOperation.Update) with
+        {
+            OldValues = Rows.Of(("user_id", "42"), ("display_name", "Ada")),
+            NewValues = Rows.Of(("user_id", "42"), ("display_name", null)),
+        };
+
+        Assert.Equal(Rows.Of(("display_name", null)), Policy.Snapshot(change));
+    }
+
+    [Fact]
+    public void Snapshot_UnchangedToastedColumn_KeepsTheOldValue()
+    {
+        var change = Change("profiles", RowOperation.Update) with
+        {
+            OldValues = Rows.Of(("user_id", "42"), ("display_name", "Ada")),
+            NewValues = Rows.Of(("user_id", "42")),
+            UnchangedToastColumns = ["display_name"],
+        };
+
+        Assert.Equal(Rows.Of(("display_name", "Ada")), Policy.Snapshot(change));
+    }
+
+    [Fact]
+    public void Snapshot_ColumnTheChangeDoesNotCarry_IsRefusedNamingIt()
+    {
+        var change = Change("profiles", RowOperation.Update) with { NewValues = Rows.Of(("user_id", "42")), UnchangedToastColumns = ["display_name"] };
+
+        var error = Assert.Throws<InvalidDataException>(() => Policy.Snapshot(change));
+
+        Assert.Contains("'display_name'", error.Message, StringComparison.Ordinal);
+    }
+
+    private static SessionPolicy Build(string registryKey = "cachebus:sessions:{user_id}", string userIdColumn = "user_id")
+    {
+        var sessions = new SessionsOptions { Table = "profiles", DjangoCache = "sessions", RegistryKey = registryKey, UserIdColumn = userIdColumn };
         sessions.SecurityColumns.AddRange(["is_active", "password_hash"]);
         sessions.SnapshotColumns.Add("display_name");
         var django = new DjangoOptions();
