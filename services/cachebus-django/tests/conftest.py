@@ -260,7 +260,9 @@ def configure_django(database):
             # The run's own vhost (add_vhost names it after the database) and a throwaway outbox.
             "AMQP_URL": urllib.parse.urlsplit(required("CACHEBUS_RABBITMQ"))._replace(path=f"/{database}").geturl(),
             "OUTBOX_PATH": str(HERE / f".outbox-{database}.sqlite3"),
-            "MODELS": {"project.Product": {"keys": ["signal:product:{id}"], "tags": ["signal:category:{category_id}"]}},
+            # Two models whose templates differ: each must fill its own.
+            "MODELS": {"project.Product": {"keys": ["signal:product:{id}"], "tags": ["signal:category:{category_id}"]},
+                       "project.Tag": {"keys": ["signal:tag:{name}"]}},
         },
         TEMPLATES=[{"BACKEND": "django.template.backends.django.DjangoTemplates", "DIRS": [str(HERE / "project/templates")]}],
         USE_TZ=True,

@@ -34,6 +34,22 @@ def test_django_save_makes_cachebus_evict_the_key(site, product):
     wait_until(lambda: cache.get(f"signal:product:{product.id}") is None, "the saved product's key evicted")
 
 
+def test_each_model_fills_its_own_rules(site):
+    from django.core.cache import cache
+    from django.db import transaction
+    from project.models import Product, Tag
+    product_id, tag_name = uuid.uuid4().int % 10**12, f"tag-{uuid.uuid4().hex}"
+    cache.set(f"signal:product:{product_id}", "cached")
+    cache.set(f"signal:tag:{tag_name}", "cached")
+
+    with transaction.atomic():
+        Product.objects.create(id=product_id, category_id=7, name="Lamp", price=Decimal("19.90"))
+        Tag.objects.create(id=uuid.uuid4().int % 10**12, name=tag_name)
+
+    wait_until(lambda: cache.get(f"signal:product:{product_id}") is None, "the product's own key evicted")
+    wait_until(lambda: cache.get(f"signal:tag:{tag_name}") is None, "the tag's own key evicted")
+
+
 def test_rolled_back_save_evicts_nothing(site, product):
     from django.core.cache import cache
     from django.db import transaction

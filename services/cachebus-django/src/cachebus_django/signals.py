@@ -15,15 +15,20 @@ _M2M_ACTIONS = {"post_add", "post_remove", "post_clear"}
 
 def connect_models():
     for label, rules in cachebus_setting("MODELS").items():
-        model = apps.get_model(label)
-        handler = _handler(rules)
-        post_save.connect(lambda sender, instance, **kw: handler(instance), sender=model, weak=False,
-                          dispatch_uid=f"cachebus-save-{label}")
-        post_delete.connect(lambda sender, instance, **kw: handler(instance), sender=model, weak=False,
-                            dispatch_uid=f"cachebus-delete-{label}")
-        for field in model._meta.many_to_many:
-            m2m_changed.connect(_m2m(handler), sender=field.remote_field.through, weak=False,
-                                dispatch_uid=f"cachebus-m2m-{label}-{field.name}")
+        _connect(label, apps.get_model(label), _handler(rules))
+
+
+def _connect(label, model, handler):
+    # A function of its own per model: receivers defined in the loop above would all close over the loop's last
+    # handler, and every model would fill the last model's templates.
+    def saved_or_deleted(sender, instance, **kwargs):
+        handler(instance)
+
+    post_save.connect(saved_or_deleted, sender=model, weak=False, dispatch_uid=f"cachebus-save-{label}")
+    post_delete.connect(saved_or_deleted, sender=model, weak=False, dispatch_uid=f"cachebus-delete-{label}")
+    for field in model._meta.many_to_many:
+        m2m_changed.connect(_m2m(handler), sender=field.remote_field.through, weak=False,
+                            dispatch_uid=f"cachebus-m2m-{label}-{field.name}")
 
 
 def fields(instance):
