@@ -92,6 +92,41 @@ def test_m2m_change_makes_cachebus_evict_the_key(site, product):
     wait_until(lambda: cache.get(f"signal:product:{product.id}") is None, "the product's key evicted after tags changed")
 
 
+def new_tag():
+    from project.models import Tag
+    return Tag.objects.create(id=uuid.uuid4().int % 10**12, name=f"tag-{uuid.uuid4().hex}")
+
+
+def test_m2m_change_from_the_reverse_side_evicts_the_products_keys(site, product):
+    from django.core.cache import cache
+    from django.db import transaction
+    other, tag = create_product(9), new_tag()
+    for each in (product, other):
+        cache.set(f"signal:product:{each.id}", "cached")
+
+    with transaction.atomic():
+        tag.product_set.add(product, other)  # m2m_changed with reverse=True: the instance is the tag
+
+    wait_until(lambda: cache.get(f"signal:product:{product.id}") is None, "the first product's key evicted")
+    wait_until(lambda: cache.get(f"signal:product:{other.id}") is None, "the second product's key evicted")
+
+
+def test_reverse_clear_evicts_the_keys_of_every_product_that_had_the_tag(site, product):
+    from django.core.cache import cache
+    from django.db import transaction
+    other, tag = create_product(9), new_tag()
+    tag.product_set.add(product, other)
+    wait_until(lambda: cache.get(f"signal:product:{other.id}") is None, "the add applied")
+    for each in (product, other):
+        cache.set(f"signal:product:{each.id}", "cached")
+
+    with transaction.atomic():
+        tag.product_set.clear()  # post_clear carries no pk_set: the products are known only before the clear
+
+    wait_until(lambda: cache.get(f"signal:product:{product.id}") is None, "the first product's key evicted")
+    wait_until(lambda: cache.get(f"signal:product:{other.id}") is None, "the second product's key evicted")
+
+
 def test_cachebus_check_reports_every_connection_ok(site):
     from io import StringIO
     from django.core.management import call_command
