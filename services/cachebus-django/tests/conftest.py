@@ -240,7 +240,8 @@ def configure_django(database):
         ROOT_URLCONF="project.urls",
         INSTALLED_APPS=["django.contrib.auth", "django.contrib.contenttypes", "cachebus_django", "project"],
         MIDDLEWARE=["django.contrib.sessions.middleware.SessionMiddleware",
-                    "django.contrib.auth.middleware.AuthenticationMiddleware"],
+                    "django.contrib.auth.middleware.AuthenticationMiddleware",
+                    "cachebus_django.middleware.SessionRegistryMiddleware"],
         DATABASES={"default": {
             "ENGINE": "django.db.backends.postgresql", "NAME": params["dbname"], "HOST": params["host"],
             "PORT": params["port"], "USER": params["user"], "PASSWORD": params["password"]}},

@@ -74,6 +74,26 @@ def test_password_hash_changed_by_sql_revokes_every_session_of_the_user(site, us
     wait_until(lambda: second.get("/me/").content == b"anonymous", "the second session revoked")
 
 
+def test_password_change_in_a_request_registers_the_new_session_key_and_drops_the_old(site, user, client):
+    from cachebus_django.sessions import registry
+    old = session_key(client)
+
+    assert client.post("/password/", {"password": "new-secret"}).content == b"changed"
+
+    new = session_key(client)
+    assert new != old and client.get("/me/").content == b"Hello Ada"  # still signed in, under a new key
+    assert registry().smembers(f"cachebus:sessions:{user.pk}") == {new.encode()}
+
+
+def test_session_after_a_password_change_is_revoked_by_a_security_change(site, user, client):
+    assert client.post("/password/", {"password": "new-secret"}).content == b"changed"
+    assert client.get("/me/").content == b"Hello Ada"
+
+    site.execute("UPDATE profiles SET is_active = false WHERE user_id = %s", user.pk)
+
+    wait_until(lambda: client.get("/me/").content == b"anonymous", "the session of the new key revoked")
+
+
 def test_display_name_changed_by_sql_shows_without_reading_the_profile(site, user, client):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext

@@ -152,3 +152,17 @@ def test_cachebus_check_says_what_is_wrong(site):
 
     assert "FAIL  MODELS: project.Product keys 'product:{sku}' names 'sku'" in out.getvalue()
     assert "FAIL  AMQP_URL" in out.getvalue()
+
+
+def test_cachebus_check_says_when_the_session_middleware_is_missing(site):
+    from io import StringIO
+    from django.conf import settings
+    from django.core.management import CommandError, call_command
+    from django.test import override_settings
+    without = [m for m in settings.MIDDLEWARE if not m.startswith("cachebus_django.")]
+    out = StringIO()
+
+    with override_settings(MIDDLEWARE=without), pytest.raises(CommandError, match="1 problem"):
+        call_command("cachebus_check", stdout=out)
+
+    assert "FAIL  MIDDLEWARE: cachebus_django.middleware.SessionRegistryMiddleware" in out.getvalue()

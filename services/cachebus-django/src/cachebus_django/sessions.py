@@ -29,10 +29,25 @@ def _registry_key(user_id):
     return cachebus_setting("SESSION_REGISTRY_KEY").format(user_id=user_id)
 
 
+# Set on the request by a login, so the middleware does not register the key login() cycled a second time.
+_REGISTERED = "_cachebus_registered_session"
+
+
 def record_login(sender, request, user, **kwargs):
     if request.session.session_key is None:
         request.session.save()
     registry().sadd(_registry_key(user.pk), request.session.session_key)
+    setattr(request, _REGISTERED, request.session.session_key)
+
+
+def record_rotation(request, old_key):
+    """The session key changed during the request (SessionRegistryMiddleware): the user's set follows it."""
+    new_key, user = request.session.session_key, getattr(request, "user", None)
+    if new_key is None or getattr(request, _REGISTERED, None) == new_key or not (user and user.is_authenticated):
+        return
+    registry().sadd(_registry_key(user.pk), new_key)
+    if old_key:
+        registry().srem(_registry_key(user.pk), old_key)
 
 
 def record_logout(sender, request, user, **kwargs):

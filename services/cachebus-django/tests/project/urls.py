@@ -1,3 +1,4 @@
+from django.contrib.auth import update_session_auth_hash
 from django.db import connection
 from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
@@ -29,6 +30,14 @@ def me(request):
     return HttpResponse("Hello " + profile_snapshot(request.user.id)["display_name"])
 
 
+def change_password(request):
+    """As django.contrib.auth's PasswordChangeView does: the session key rotates, no user_logged_in is sent."""
+    request.user.set_password(request.POST["password"])
+    request.user.save()
+    update_session_auth_hash(request, request.user)
+    return HttpResponse("changed")
+
+
 def card(request, product_id):
     return render(request, "card.html", {"product": Product(product_id)})
 
@@ -51,6 +60,7 @@ fragments.register("product_flash", render_card)
 
 urlpatterns = [
     path("me/", me),
+    path("password/", change_password),
     path("cards/<int:product_id>/", card),
     path("", include("cachebus_django.urls")),
 ]

@@ -1,5 +1,6 @@
 """Checks the CACHEBUS setting and every connection it needs, and says what is wrong."""
 from django.apps import apps
+from django.conf import settings
 from django.core.cache import caches
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connections
@@ -12,8 +13,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         problems = []
-        for name, check in [("TRANSPORT", self.transport), ("MODELS", self.models), ("database", self.database),
-                            ("REDIS_URL", self.redis), ("AMQP_URL", self.amqp)]:
+        for name, check in [("TRANSPORT", self.transport), ("MODELS", self.models), ("MIDDLEWARE", self.middleware),
+                            ("database", self.database), ("REDIS_URL", self.redis), ("AMQP_URL", self.amqp)]:
             try:
                 detail = check()
                 self.stdout.write(f"ok    {name}{': ' + detail if detail else ''}")
@@ -40,6 +41,14 @@ class Command(BaseCommand):
                     except KeyError as missing:
                         raise ValueError(f"{label} {kind} '{template}' names {missing}, which {label} does not have") from None
         return f"{len(cachebus_setting('MODELS'))} model(s)"
+
+    def middleware(self):
+        middleware = list(settings.MIDDLEWARE)
+        ours, auth = "cachebus_django.middleware.SessionRegistryMiddleware", "django.contrib.auth.middleware.AuthenticationMiddleware"
+        if ours not in middleware or auth not in middleware or middleware.index(ours) < middleware.index(auth):
+            raise ValueError(f"{ours} must come after {auth}: without it a password change (update_session_auth_hash) "
+                             "gives the user a session CacheBus does not know and cannot revoke")
+        return "the session registry follows key changes"
 
     def database(self):
         with connections["default"].cursor() as cursor:
