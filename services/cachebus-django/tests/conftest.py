@@ -5,7 +5,6 @@ env`; without them every test errors, none is skipped.
 """
 import os
 import pathlib
-import socket
 import socketserver
 import subprocess
 import sys
@@ -18,6 +17,8 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 import psycopg2
 import pytest
 from psycopg2 import sql
+
+from faults import free_port
 
 HERE = pathlib.Path(__file__).resolve().parent
 ROOT = HERE.parents[2]
@@ -148,12 +149,6 @@ def start_origin():
     server = make_server("127.0.0.1", 0, get_wsgi_application(), ThreadingServer, QuietHandler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
-
-
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def fragment_settings(origin_port):

@@ -48,7 +48,7 @@ def memcached_ttl(key):
 
 
 def test_login_records_the_session_and_logout_forgets_it(site, user, client):
-    from cachebus_django.sessions import registry
+    from cachebus_django.registry import client as registry
     key = f"cachebus:sessions:{user.pk}"
     assert registry().sismember(key, session_key(client))
 
@@ -75,7 +75,7 @@ def test_password_hash_changed_by_sql_revokes_every_session_of_the_user(site, us
 
 
 def test_password_change_in_a_request_registers_the_new_session_key_and_drops_the_old(site, user, client):
-    from cachebus_django.sessions import registry
+    from cachebus_django.registry import client as registry
     old = session_key(client)
 
     assert client.post("/password/", {"password": "new-secret"}).content == b"changed"

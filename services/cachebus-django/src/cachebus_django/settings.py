@@ -5,6 +5,10 @@ DEFAULTS = {
     # Where the session registry lives: a Redis set per user, read by CacheBus to find the user's sessions.
     "REDIS_URL": "redis://127.0.0.1:6379/0",
     "SESSION_REGISTRY_KEY": "cachebus:sessions:{user_id}",
+    # Seconds a registry call may wait to connect or for an answer, and seconds Redis is left alone after a failure
+    # (operations meanwhile wait in the outbox): a login never hangs on a black-holed Redis.
+    "REDIS_TIMEOUT": 0.25,
+    "REDIS_RETRY_AFTER": 5.0,
     # The profile snapshot: which table and columns, under which key of the session cache.
     "PROFILE_TABLE": "profiles",
     "PROFILE_USER_ID_COLUMN": "user_id",
@@ -16,7 +20,10 @@ DEFAULTS = {
     "TRANSPORT": "postgres",
     "AMQP_URL": "amqp://guest:guest@127.0.0.1:5672/%2F",
     "AMQP_ATTEMPTS": 3,
+    # The durable local outbox (SQLite): intents the broker and session registrations Redis did not take.
     "OUTBOX_PATH": "cachebus-outbox.sqlite3",
+    # Most waiting entries one request sends before its own (cachebus_flush sends them all).
+    "REQUEST_FLUSH_LIMIT": 100,
     # Models whose saves and deletes become intents: {"app.Model": {"keys": [...], "tags": [...], "namespaces": [...]}}.
     "MODELS": {},
 }

@@ -62,9 +62,13 @@ class Command(BaseCommand):
         return "wal_level=logical, pg_logical_emit_message allowed"
 
     def redis(self):
-        from cachebus_django.sessions import registry
-        registry().ping()
+        from cachebus_django import outbox, registry
+        registry.client().ping()
         caches["default"].get("cachebus-check")
+        waiting = outbox.count(outbox.REGISTRATIONS)
+        if waiting:
+            raise ValueError(f"{waiting} session registration(s) wait in the outbox ({cachebus_setting('OUTBOX_PATH')}): "
+                             "CacheBus cannot revoke those sessions until `manage.py cachebus_flush` sends them")
         return cachebus_setting("REDIS_URL").split("@")[-1]
 
     def amqp(self):
