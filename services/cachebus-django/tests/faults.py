@@ -114,7 +114,7 @@ class BlackHole:
             connection.close()
 
 
-class Tap:
+class CountingProxy:
     """Forwards every connection to a real server and counts them: how many connections a client really opened."""
 
     def __init__(self, host, port):

@@ -143,7 +143,7 @@ def test_cachebus_check_says_what_is_wrong(site):
     from django.conf import settings
     from django.core.management import CommandError, call_command
     from django.test import override_settings
-    broken = dict(settings.CACHEBUS, TRANSPORT="amqp", AMQP_URL="amqp://guest:guest@127.0.0.1:1/",
+    broken = dict(settings.CACHEBUS, TRANSPORT="amqp", AMQP_URL="amqp://cachebus:wrong@127.0.0.1:1/",
                   MODELS={"project.Product": {"keys": ["product:{sku}"]}})
     out = StringIO()
 

@@ -18,8 +18,12 @@ DEFAULTS = {
     "FRAGMENT_TOKEN": None,
     # How intents travel: "postgres" (into the WAL, in the transaction) or "amqp" (published after commit).
     "TRANSPORT": "postgres",
-    "AMQP_URL": "amqp://guest:guest@127.0.0.1:5672/%2F",
-    "AMQP_ATTEMPTS": 3,
+    # The broker's URL with CacheBus's own user and vhost (no default: guest is for nothing).
+    "AMQP_URL": None,
+    # Seconds the connection may take to open and each confirm to arrive, and seconds the broker is left alone after
+    # a failure (intents meanwhile only go to the outbox): a request never waits for a black-holed broker.
+    "AMQP_TIMEOUT": 0.5,
+    "AMQP_RETRY_AFTER": 5.0,
     # The durable local outbox (SQLite): intents the broker and session registrations Redis did not take.
     "OUTBOX_PATH": "cachebus-outbox.sqlite3",
     # Most waiting entries one request sends before its own (cachebus_flush sends them all).

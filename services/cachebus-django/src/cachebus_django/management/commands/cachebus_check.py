@@ -74,6 +74,15 @@ class Command(BaseCommand):
     def amqp(self):
         if cachebus_setting("TRANSPORT") != "amqp":
             return "not used (TRANSPORT is postgres)"
+        from cachebus_django import outbox
         import pika
-        pika.BlockingConnection(pika.URLParameters(cachebus_setting("AMQP_URL"))).close()
+        if not cachebus_setting("AMQP_URL"):
+            raise ValueError("AMQP_URL is not set")
+        parameters = pika.URLParameters(cachebus_setting("AMQP_URL"))
+        parameters.socket_timeout = parameters.stack_timeout = max(cachebus_setting("AMQP_TIMEOUT"), 2)
+        pika.BlockingConnection(parameters).close()
+        waiting = outbox.count(outbox.INTENTS)
+        if waiting:
+            raise ValueError(f"{waiting} intent(s) wait in the outbox ({cachebus_setting('OUTBOX_PATH')}): "
+                             "run `manage.py cachebus_flush`")
         return "connected"
