@@ -166,3 +166,18 @@ def test_cachebus_check_says_when_the_session_middleware_is_missing(site):
         call_command("cachebus_check", stdout=out)
 
     assert "FAIL  MIDDLEWARE: cachebus_django.middleware.SessionRegistryMiddleware" in out.getvalue()
+
+
+def test_bad_timeouts_are_refused_at_start_naming_the_setting(site):
+    from django.conf import settings
+    from django.core.exceptions import ImproperlyConfigured
+    from django.test import override_settings
+    from cachebus_django.settings import validate
+    broken = dict(settings.CACHEBUS, REDIS_TIMEOUT=0, AMQP_TIMEOUT="1", REQUEST_FLUSH_LIMIT=0)
+
+    with override_settings(CACHEBUS=broken), pytest.raises(ImproperlyConfigured) as refused:
+        validate()
+
+    assert "CACHEBUS['REDIS_TIMEOUT']: 0 must be" in str(refused.value)
+    assert "CACHEBUS['AMQP_TIMEOUT']: '1' must be" in str(refused.value)
+    assert "CACHEBUS['REQUEST_FLUSH_LIMIT']: 0 must be" in str(refused.value)

@@ -1,5 +1,6 @@
 """The CACHEBUS setting, with defaults matching CacheBus's own (CacheBus:Sessions in its configuration)."""
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 
 DEFAULTS = {
     # Where the session registry lives: a Redis set per user, read by CacheBus to find the user's sessions.
@@ -35,3 +36,31 @@ DEFAULTS = {
 
 def cachebus_setting(name):
     return getattr(settings, "CACHEBUS", {}).get(name, DEFAULTS[name])
+
+
+# Waits a request may make on a CacheBus server: short, or a down server would stall every request.
+_TIMEOUTS = ("REDIS_TIMEOUT", "AMQP_TIMEOUT")
+_RETRY_AFTER = ("REDIS_RETRY_AFTER", "AMQP_RETRY_AFTER")
+
+
+def validate():
+    """Refuses, at start (CacheBusConfig.ready), numbers that would make requests hang or never retry."""
+    problems = []
+
+    def number(name, low, high, low_included):
+        value = cachebus_setting(name)
+        fits = isinstance(value, (int, float)) and not isinstance(value, bool) and \
+            (low <= value if low_included else low < value) and value <= high
+        if not fits:
+            problems.append(f"CACHEBUS['{name}']: {value!r} must be a number of seconds "
+                            f"{'from' if low_included else 'above'} {low} to {high}")
+
+    for name in _TIMEOUTS:
+        number(name, 0, 5, low_included=False)
+    for name in _RETRY_AFTER:
+        number(name, 0, 3600, low_included=True)
+    limit = cachebus_setting("REQUEST_FLUSH_LIMIT")
+    if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1:
+        problems.append(f"CACHEBUS['REQUEST_FLUSH_LIMIT']: {limit!r} must be a whole number of at least 1")
+    if problems:
+        raise ImproperlyConfigured("; ".join(problems))
