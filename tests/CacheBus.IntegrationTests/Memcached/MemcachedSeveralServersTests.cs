@@ -23,7 +23,7 @@ public sealed class MemcachedSeveralServersTests : IAsyncLifetime
         _extra = await ExtraMemcached.StartAsync();
         _first = TestMemcached.Client();
         _second = TestMemcached.Client([_extra.Address]);
-        _both = TestMemcached.Client([Servers.Memcached, _extra.Address]);
+        _both = TestMemcached.Client([Servers.MemcachedNodes[0], _extra.Address]);
     }
 
     public async ValueTask DisposeAsync()
