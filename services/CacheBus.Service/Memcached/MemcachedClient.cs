@@ -10,12 +10,13 @@ namespace CacheBus.Service.Memcached;
 /// </summary>
 /// <remarks>
 /// <para>
-/// When a node fails, a HashClient (in each Django process on its own) raises, then after <c>retry_attempts</c> failures
-/// (Django's defaults: 2, 1 s apart) takes the node out of its hash for <c>dead_timeout</c> (60 s), and meanwhile reads
-/// and fills that node's keys on the others. CacheBus does not follow it there: its node for a key is always the one of
-/// every configured node, the one each Django process comes back to. A write to a node that is down fails and the
-/// message is retried, never sent elsewhere. What a Django process put on another node meanwhile is reached by the
-/// batches (every node) and by <see cref="DeleteFromOtherNodesAsync"/>.
+/// When a node fails, pymemcache's HashClient (in each Django process on its own) raises (Django leaves
+/// <c>ignore_exc</c> off), answers misses for a while, and after <c>retry_attempts</c> failures (2, 1 s apart) takes the
+/// node out of its hash for <c>dead_timeout</c> (60 s), reading and filling that node's keys on the others meanwhile.
+/// CacheBus does not follow: a key's node is always picked among all configured nodes, the one every Django process
+/// reads again once the node is back. A write to a node that is down fails and the message is retried, never
+/// redirected. Copies a Django process stored elsewhere meanwhile are reached by the batches (every node) and by
+/// <see cref="DeleteFromOtherNodesAsync"/>.
 /// </para>
 /// <para>
 /// Every operation is bounded by <see cref="MemcachedClientOptions.OperationTimeout"/> (a <see cref="TimeoutException"/>,

@@ -17,13 +17,15 @@ internal sealed class ProfileSnapshots(MemcachedClient memcached)
     /// <summary>True when this snapshot is now stored; false when a snapshot as new or newer was already there.</summary>
     public async Task<bool> WriteAsync(string key, IReadOnlyDictionary<string, string?> values, string commitLsn, TimeSpan ttl, CancellationToken ct)
     {
-        var written = await WriteOnItsNodeAsync(key, values, commitLsn, ttl, ct);
-
         // A copy on another node is one a Django process filled from the database while it counted this key's node
         // dead; it would read that copy, however old, the next time it does. Gone, it refills from the database.
-        // Done even when nothing was written: a redelivered change may be here because this step failed last time.
-        await memcached.DeleteFromOtherNodesAsync(key, ct);
-        return written;
+        // Both steps run whatever the other meets: with the key's node down, the processes that left it read the
+        // others, so their copies must go; with another node down, the key's node still gets the snapshot. Either
+        // failing fails the write, and the redelivered change does what is left (nothing is written twice).
+        var written = WriteOnItsNodeAsync(key, values, commitLsn, ttl, ct);
+        var removed = memcached.DeleteFromOtherNodesAsync(key, ct);
+        await Task.WhenAll(written, removed);
+        return await written;
     }
 
     private async Task<bool> WriteOnItsNodeAsync(string key, IReadOnlyDictionary<string, string?> values, string commitLsn, TimeSpan ttl, CancellationToken ct)

@@ -87,22 +87,57 @@ public sealed class SnapshotsOnSeveralNodesTests : IAsyncLifetime
     [Fact]
     public async Task WriteAsync_CopyADjangoProcessFilledOnTheOtherNodeWhileTheOwnerWasOut_IsRemoved()
     {
-        var aAndB = JsonSerializer.SerializeToElement(new[] { _a.Address, _b.Address });
-        var onlyB = JsonSerializer.SerializeToElement(new[] { _b.Address });
-        var candidates = Enumerable.Range(0, 20).Select(UserId).ToList();
-        var owners = await DjangoAsync(aAndB, "node", candidates.Select(user => Policy.SnapshotKey(user)));
-        var user = candidates[owners.FindIndex(owner => owner.GetInt32() == 0)];
-        var key = SnapshotKeyBeforeDjangosKeyFunction(user);
-        var stale = JsonSerializer.Serialize(new Dictionary<string, string?> { ["display_name"] = "Ada", [ProfileSnapshots.LsnField] = "0/0" });
-        Assert.True((await DjangoAsync(onlyB, "add", [$"{key}\t{stale}"]))[0].GetBoolean());
+        var (user, key) = await StaleCopyOnBOfASnapshotOfAAsync();
 
         Assert.True(await Snapshots.WriteAsync(Policy.SnapshotKey(user), new Dictionary<string, string?> { ["display_name"] = "Grace" }, "0/16B3748", TestMemcached.Ttl, Cancel));
 
-        Assert.Equal(JsonValueKind.Null, (await DjangoAsync(onlyB, "get", [key]))[0].ValueKind);
-        Assert.Equal("Grace", (await DjangoAsync(aAndB, "get", [key]))[0].GetProperty("display_name").GetString());
+        Assert.Equal(JsonValueKind.Null, (await DjangoAsync(OnlyB, "get", [key]))[0].ValueKind);
+        Assert.Equal("Grace", (await DjangoAsync(AAndB, "get", [key]))[0].GetProperty("display_name").GetString());
+    }
+
+    // While the owner is down for CacheBus too, the processes that counted it dead read the other node: the copy there
+    // goes all the same, and the write fails, so the change is retried until the owner has it.
+    [Fact]
+    public async Task WriteAsync_OwnerNodeDown_RemovesTheCopyOnTheOtherNodeAndFails()
+    {
+        var (user, key) = await StaleCopyOnBOfASnapshotOfAAsync();
+        await _a.DisposeAsync();
+
+        await Assert.ThrowsAsync<MemcachedException>(
+            () => Snapshots.WriteAsync(Policy.SnapshotKey(user), new Dictionary<string, string?> { ["display_name"] = "Grace" }, "0/16B3748", TestMemcached.Ttl, Cancel));
+
+        Assert.Equal(JsonValueKind.Null, (await DjangoAsync(OnlyB, "get", [key]))[0].ValueKind);
+    }
+
+    [Fact]
+    public async Task WriteAsync_OtherNodeDown_StillWritesTheKeysNodeAndFails()
+    {
+        var (user, key) = await StaleCopyOnBOfASnapshotOfAAsync();
+        await _b.DisposeAsync();
+
+        await Assert.ThrowsAsync<MemcachedException>(
+            () => Snapshots.WriteAsync(Policy.SnapshotKey(user), new Dictionary<string, string?> { ["display_name"] = "Grace" }, "0/16B3748", TestMemcached.Ttl, Cancel));
+
+        Assert.Equal("Grace", (await DjangoAsync(AAndB, "get", [key]))[0].GetProperty("display_name").GetString());
     }
 
     private static SessionPolicy Policy { get; } = BuildPolicy();
+
+    private JsonElement AAndB => JsonSerializer.SerializeToElement(new[] { _a.Address, _b.Address });
+
+    private JsonElement OnlyB => JsonSerializer.SerializeToElement(new[] { _b.Address });
+
+    // A user whose snapshot belongs on a, and an old copy of it on b, stored by Django as a process that counted a dead does.
+    private async Task<(string User, string Key)> StaleCopyOnBOfASnapshotOfAAsync()
+    {
+        var candidates = Enumerable.Range(0, 20).Select(UserId).ToList();
+        var owners = await DjangoAsync(AAndB, "node", candidates.Select(user => Policy.SnapshotKey(user)));
+        var user = candidates[owners.FindIndex(owner => owner.GetInt32() == 0)];
+        var key = SnapshotKeyBeforeDjangosKeyFunction(user);
+        var stale = JsonSerializer.Serialize(new Dictionary<string, string?> { ["display_name"] = "Ada", [ProfileSnapshots.LsnField] = "0/0" });
+        Assert.True((await DjangoAsync(OnlyB, "add", [$"{key}\t{stale}"]))[0].GetBoolean());
+        return (user, key);
+    }
 
     // Numbers, and names in UTF-8 (a user id column may hold usernames): the hash must agree on both.
     private static string UserId(int i) => (i % 10) switch
