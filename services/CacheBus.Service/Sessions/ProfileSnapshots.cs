@@ -7,6 +7,7 @@ namespace CacheBus.Service.Sessions;
 /// Writes the profile snapshot Django's sessions read, never replacing a newer one with an older one: the snapshot
 /// carries the commit LSN it was made from (<c>_lsn</c>), and a write goes through only over an older LSN, by CAS.
 /// The Django app fills a missing snapshot with <c>cache.add</c> and LSN 0/0, so it never overwrites CacheBus either.
+/// With several memcached nodes the snapshot is written on the node Django reads it from, and removed from the others.
 /// </summary>
 internal sealed class ProfileSnapshots(MemcachedClient memcached)
 {
@@ -15,6 +16,19 @@ internal sealed class ProfileSnapshots(MemcachedClient memcached)
 
     /// <summary>True when this snapshot is now stored; false when a snapshot as new or newer was already there.</summary>
     public async Task<bool> WriteAsync(string key, IReadOnlyDictionary<string, string?> values, string commitLsn, TimeSpan ttl, CancellationToken ct)
+    {
+        // A copy on another node is one a Django process filled from the database while it counted this key's node
+        // dead; it would read that copy, however old, the next time it does. Gone, it refills from the database.
+        // Both steps run whatever the other meets: with the key's node down, the processes that left it read the
+        // others, so their copies must go; with another node down, the key's node still gets the snapshot. Either
+        // failing fails the write, and the redelivered change does what is left (nothing is written twice).
+        var written = WriteOnItsNodeAsync(key, values, commitLsn, ttl, ct);
+        var removed = memcached.DeleteFromOtherNodesAsync(key, ct);
+        await Task.WhenAll(written, removed);
+        return await written;
+    }
+
+    private async Task<bool> WriteOnItsNodeAsync(string key, IReadOnlyDictionary<string, string?> values, string commitLsn, TimeSpan ttl, CancellationToken ct)
     {
         var lsn = NpgsqlLogSequenceNumber.Parse(commitLsn);
         var snapshot = new Dictionary<string, string?>(values) { [LsnField] = commitLsn };
