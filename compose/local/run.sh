@@ -3,19 +3,35 @@
 # the example rules of services/CacheBus.Service/appsettings.json. Stop it with Ctrl+C.
 #
 #   compose/local/run.sh
+#
+# The database is prepared as a deployment's is: the admin owns the tables, creates the publication and grants the
+# service's role (LOGIN REPLICATION, nothing else) SELECT on the published tables; CacheBus connects as that role.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 eval "$(compose/local/servers.sh up)"
 database="${CACHEBUS_DEMO_DB:-shop}"
-if [[ -z "$(psql -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$database'")" ]]; then
-  psql -d postgres -qc "CREATE DATABASE \"$database\""
+role="$(sed -E 's/.*Username=([^;]*).*/\1/' <<<"$CACHEBUS_PG")"
+admin() { compose/local/servers.sh psql "$@"; }
+if [[ -z "$(admin -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$database'")" ]]; then
+  admin -d postgres -c "CREATE DATABASE \"$database\""
 fi
-psql -d "$database" -q -v ON_ERROR_STOP=1 -f compose/demo/schema.sql -f compose/demo/seed.sql
+admin -d "$database" -f - <compose/demo/schema.sql
+admin -d "$database" -f - <compose/demo/seed.sql
+admin -d "$database" -f - <<SQL
+SELECT NOT EXISTS (SELECT 1 FROM pg_publication WHERE pubname = 'cachebus') AS missing \gset
+\if :missing
+CREATE PUBLICATION cachebus FOR TABLE products, profiles, orders;
+\endif
+GRANT SELECT ON products, profiles, orders TO "$role";
+SQL
 
 export ConnectionStrings__Postgres="${CACHEBUS_PG/Database=postgres/Database=$database}"
 export ConnectionStrings__RabbitMq="$CACHEBUS_RABBITMQ"
 export ConnectionStrings__Redis="$CACHEBUS_REDIS"
+export ConnectionStrings__Memcached="$CACHEBUS_MEMCACHED"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
-echo "run.sh: CacheBus streams changes of database '$database'; try: redis-cli set product:1 x; psql -d $database -c 'UPDATE products SET price = 9.99 WHERE id = 1'; redis-cli exists product:1" >&2
+echo "run.sh: CacheBus streams changes of database '$database' as role '$role'; try:
+  export REDISCLI_AUTH='$(sed -E 's/.*password=([^,]*).*/\1/' <<<"$CACHEBUS_REDIS")'
+  redis-cli set product:1 x; compose/local/servers.sh psql -d $database -c 'UPDATE products SET price = 9.99 WHERE id = 1'; redis-cli exists product:1" >&2
 exec dotnet run --project services/CacheBus.Service -c Release

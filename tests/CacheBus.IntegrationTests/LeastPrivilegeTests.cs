@@ -1,50 +1,40 @@
 using CacheBus.IntegrationTests.Infrastructure;
-using Npgsql;
 
 namespace CacheBus.IntegrationTests;
 
 /// <summary>
-/// The listener needs no more than a role with LOGIN REPLICATION and SELECT on the published tables, once an
-/// administrator has created the publication (creating one needs the tables' owner).
+/// The service runs on a role with LOGIN REPLICATION and SELECT on the published tables, nothing more, once an
+/// administrator has created the publication (creating one needs the tables' owner). Every test runs that way; this
+/// one checks that it really is that role on the slot, and that the role can do no more.
 /// </summary>
-public sealed class LeastPrivilegeTests : IAsyncLifetime
+public sealed class LeastPrivilegeTests(ServiceFixture fixture) : IClassFixture<ServiceFixture>
 {
-    private readonly string _role = $"cachebus_listener_{Guid.NewGuid():N}"[..40];
-    private TestDatabase _database = null!;
-
-    public async ValueTask InitializeAsync()
-    {
-        _database = await TestDatabase.CreateAsync(TestContext.Current.CancellationToken);
-        await _database.ExecuteAsync($"CREATE ROLE {_role} LOGIN REPLICATION PASSWORD 'listener'");
-        await _database.ExecuteAsync($"GRANT SELECT ON products, profiles, orders TO {_role}");
-        await _database.ExecuteAsync("CREATE PUBLICATION cachebus FOR TABLE products, profiles, orders");
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        await _database.ExecuteAsync($"DROP OWNED BY {_role}");
-        await _database.DisposeAsync();
-        await using var admin = NpgsqlDataSource.Create(Servers.Postgres);
-        await admin.CreateCommand($"DROP ROLE {_role}").ExecuteNonQueryAsync();
-    }
-
     [Fact]
     public async Task ReplicationRoleWithSelectOnly_StreamsAndEvicts()
     {
-        var connection = new NpgsqlConnectionStringBuilder(_database.ConnectionString) { Username = _role, Password = "listener" };
-        await using var service = await CacheBusService.StartAsync(_database, new Dictionary<string, string?>
-        {
-            ["ConnectionStrings:Postgres"] = connection.ConnectionString,
-        });
-        await using var redis = new RedisKeys();
+        var database = fixture.Database;
+        var (id, category) = await ShopTable.Products.SeedAsync(database, fixture.Redis);
 
-        var (id, category) = await ShopTable.Products.SeedAsync(_database, redis);
-
-        Assert.Equal(_role, await _database.ScalarAsync<string>(
+        Assert.Equal(Servers.ServiceRole, await database.ScalarAsync<string>(
             "SELECT r.usename::text FROM pg_stat_replication r JOIN pg_replication_slots s ON s.active_pid = r.pid WHERE s.slot_name = $1",
-            _database.SlotName));
-        await redis.SetAsync($"product:{id}", $"product-list:category:{category}");
-        await _database.ExecuteAsync(ShopTable.Products.Delete, id);
-        await redis.AssertEvictedAsync($"product:{id}", $"product-list:category:{category}");
+            database.SlotName));
+        await fixture.Redis.SetAsync($"product:{id}", $"product-list:category:{category}");
+        await database.ExecuteAsync(ShopTable.Products.Delete, id);
+        await fixture.Redis.AssertEvictedAsync($"product:{id}", $"product-list:category:{category}");
+    }
+
+    [Fact]
+    public async Task ServiceRole_HasNoPrivilegeBeyondLoginReplicationAndSelect()
+    {
+        var role = Servers.ServiceRole;
+        var database = fixture.Database;
+        Assert.Equal("t,f,f,f", await database.ScalarAsync<string>(
+            "SELECT concat_ws(',', rolreplication, rolsuper, rolcreatedb, rolcreaterole) FROM pg_roles WHERE rolname = $1", role));
+        foreach (var privilege in new[] { "INSERT", "UPDATE", "DELETE", "TRUNCATE" })
+        {
+            Assert.False(await database.ScalarAsync<bool>("SELECT has_table_privilege($1, 'products', $2)", role, privilege), privilege);
+        }
+
+        Assert.True(await database.ScalarAsync<bool>("SELECT has_table_privilege($1, 'products', 'SELECT')", role));
     }
 }

@@ -20,6 +20,7 @@ public abstract class CacheBusFixture(IDictionary<string, string?>? overrides, s
         if (setupSql is not null)
         {
             await Database.ExecuteAsync(setupSql);
+            await Database.PublishAsync();
         }
 
         Service = await CacheBusService.StartAsync(Database, overrides);

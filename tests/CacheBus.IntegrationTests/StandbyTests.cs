@@ -34,7 +34,9 @@ public sealed class StandbyTests(ITestOutputHelper output) : IAsyncLifetime
         var firstPid = await ActivePidAsync();
         await using var second = ServiceProcess.Start(settings);
         await Task.Delay(TimeSpan.FromSeconds(3), TestContext.Current.CancellationToken);
-        Assert.Equal(firstPid, await ActivePidAsync()); // the second one only stands by
+        var active = await ActivePidAsync();
+        Assert.True(firstPid == active, // the second one only stands by
+            $"the slot moved from walsender {firstPid} to {active}; first:\n{first.Output}\nsecond:\n{second.Output}");
         Assert.Contains("standing by to take over", second.Output, StringComparison.Ordinal);
 
         var writer = Task.Run(async () =>

@@ -14,6 +14,7 @@ import uuid
 
 import psycopg2
 import pytest
+from psycopg2 import sql
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 SERVICE_DLL = pathlib.Path(os.environ.get(
@@ -48,6 +49,12 @@ def npgsql_to_psycopg(connection_string):
     parts = (p.split("=", 1) for p in connection_string.split(";") if p.strip())
     params = {aliases.get(k.strip().lower(), k.strip().lower()): v.strip() for k, v in parts}
     return {k: params[k] for k in ("host", "port", "user", "password", "dbname") if k in params}
+
+
+# The tables CacheBus's rules name (RULES above and appsettings.json). The service role may neither create the
+# publication nor read a table it was not granted: the admin does both, as a deployment would.
+PUBLISHED_TABLES = ("products", "profiles", "orders")
+PUBLICATION = "cachebus"  # CacheBus:Replication:PublicationName, passed to the service explicitly
 
 
 def npgsql_with_database(connection_string, database):
@@ -96,15 +103,22 @@ class Shop:
 
 @pytest.fixture(scope="session")
 def database():
-    """A fresh database with the demo schema; its name is also the slot's (lower case, unique)."""
-    server = required("CACHEBUS_PG")
+    """
+    A fresh database with the demo schema, created by the admin role, published and readable by the service role;
+    its name is also the slot's (lower case, unique).
+    """
+    server = required("CACHEBUS_PG_ADMIN")
     name = f"cachebus_django_{uuid.uuid4().hex[:12]}"
     admin = psycopg2.connect(**dict(npgsql_to_psycopg(server), dbname="postgres"))
     admin.autocommit = True
     admin.cursor().execute(f"CREATE DATABASE {name}")
     try:
-        with psycopg2.connect(**dict(npgsql_to_psycopg(server), dbname=name)) as conn:
-            conn.cursor().execute((ROOT / "compose/demo/schema.sql").read_text())
+        with psycopg2.connect(**dict(npgsql_to_psycopg(server), dbname=name)) as conn, conn.cursor() as cursor:
+            cursor.execute((ROOT / "compose/demo/schema.sql").read_text())
+            tables = sql.SQL(", ").join(map(sql.Identifier, PUBLISHED_TABLES))
+            service_role = sql.Identifier(npgsql_to_psycopg(required("CACHEBUS_PG"))["user"])
+            cursor.execute(sql.SQL("GRANT SELECT ON {} TO {}").format(tables, service_role))
+            cursor.execute(sql.SQL("CREATE PUBLICATION {} FOR TABLE {}").format(sql.Identifier(PUBLICATION), tables))
         conn.close()
         yield name
     finally:
@@ -127,7 +141,7 @@ def rabbitmq():
     vhost = f"cachebus_django_{uuid.uuid4().hex[:12]}"
     rabbitmqctl("add_vhost", vhost)
     try:
-        rabbitmqctl("set_permissions", "-p", vhost, urllib.parse.unquote(uri.username or "guest"), ".*", ".*", ".*")
+        rabbitmqctl("set_permissions", "-p", vhost, urllib.parse.unquote(uri.username), ".*", ".*", ".*")
         yield uri._replace(path=f"/{vhost}").geturl()
     finally:
         rabbitmqctl("delete_vhost", vhost)
@@ -140,21 +154,23 @@ def rabbitmqctl(*args):
 
 @pytest.fixture(scope="session")
 def shop(database, rabbitmq, tmp_path_factory):
-    server, redis = required("CACHEBUS_PG"), required("CACHEBUS_REDIS")
+    # Django and the test's SQL are the app (the admin role, which owns the tables); CacheBus is the service role.
+    app = dict(npgsql_to_psycopg(required("CACHEBUS_PG_ADMIN")), dbname=database)
     if not SERVICE_DLL.exists():
         raise RuntimeError(f"{SERVICE_DLL} is missing: build it with `dotnet build CacheBus.sln -c Release`")
-    configure_django(dict(npgsql_to_psycopg(server), dbname=database), redis)
-    sql = psycopg2.connect(**dict(npgsql_to_psycopg(server), dbname=database))
-    sql.autocommit = True
+    configure_django(app, required("CACHEBUS_REDIS_URL"))
+    connection = psycopg2.connect(**app)
+    connection.autocommit = True
     log = tmp_path_factory.mktemp("cachebus") / "cachebus.log"  # pytest keeps the last three runs' logs
-    process = start_cachebus(npgsql_with_database(server, database), rabbitmq, redis, database, log)
+    process = start_cachebus(npgsql_with_database(required("CACHEBUS_PG"), database), rabbitmq,
+                             required("CACHEBUS_REDIS"), database, log)
     try:
-        shop = Shop(sql, process, log)
-        shop.wait(lambda: slot_active(sql, database), "CacheBus streaming from its slot", timeout=60)
+        shop = Shop(connection, process, log)
+        shop.wait(lambda: slot_active(connection, database), "CacheBus streaming from its slot", timeout=60)
         yield shop
     finally:
         stop(process)
-        sql.close()
+        connection.close()
         close_django_connections()
 
 
@@ -166,6 +182,7 @@ def start_cachebus(postgres, rabbitmq, redis, slot, log):
         "ConnectionStrings__RabbitMq": rabbitmq,
         "ConnectionStrings__Redis": redis,
         "CacheBus__Replication__SlotName": slot,
+        "CacheBus__Replication__PublicationName": PUBLICATION,
         # The second eviction would delete, 2 s after a product's INSERT, keys a test set afterwards: a broken rule
         # would then still look green. The .NET suite tests the second eviction on its own.
         "CacheBus__Redis__SecondEvictionDelay": "00:00:00",
@@ -199,7 +216,7 @@ def drop_slot(admin, slot):
     return dropped == existing
 
 
-def configure_django(db, redis):
+def configure_django(db, redis_url):
     import django
     from django.conf import settings
 
@@ -214,7 +231,7 @@ def configure_django(db, redis):
             "PORT": db.get("port", "5432"), "USER": db["user"], "PASSWORD": db.get("password", "")}},
         CACHES={"default": {
             "BACKEND": "django_redis.cache.RedisCache",
-            "LOCATION": f"redis://{redis.split(',')[0]}/0",  # host:port of the StackExchange.Redis string
+            "LOCATION": redis_url,  # CACHEBUS_REDIS_URL: redis-py's form of the same server, with its password
             "KEY_PREFIX": "shop", "VERSION": 2}},
         TEMPLATES=[{"BACKEND": "django.template.backends.django.DjangoTemplates", "APP_DIRS": True}],
         USE_I18N=True, LANGUAGE_CODE="en-us", USE_TZ=True, TIME_ZONE="UTC",

@@ -6,7 +6,10 @@ using Microsoft.Extensions.Options;
 
 namespace CacheBus.Service.Health;
 
-/// <summary>Ready only while every memcached server answers: sessions live there.</summary>
+/// <summary>
+/// Ready only while every memcached node answers: each holds the sessions and snapshots Django hashes to it, which
+/// no other node can take for CacheBus, and revocations must reach them all.
+/// </summary>
 internal sealed class MemcachedHealthCheck(IOptions<MemcachedClientOptions> memcached) : IHealthCheck
 {
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)

@@ -4,21 +4,33 @@ namespace CacheBus.Service.Memcached;
 
 /// <summary>
 /// A small client for memcached's meta protocol, enough to refresh or revoke what Django keeps in memcached.
-/// Single-key operations go to the first server: Django's client places keys with a hash of its own that this
-/// client does not reproduce, so with several nodes use <see cref="DeleteManyAsync"/> and
-/// <see cref="TouchManyAsync"/>, which reach every node and are correct wherever the key lives.
+/// Single-key operations go to the node Django's PyMemcacheCache reads the key from (<see cref="RendezvousHash"/>,
+/// pymemcache's HashClient), so the servers must be named as in Django's LOCATION, in any order.
+/// <see cref="DeleteManyAsync"/> and <see cref="TouchManyAsync"/> reach every node.
 /// </summary>
 /// <remarks>
+/// <para>
+/// When a node fails, pymemcache's HashClient (in each Django process on its own) raises (Django leaves
+/// <c>ignore_exc</c> off), answers misses for a while, and after <c>retry_attempts</c> failures (2, 1 s apart) takes the
+/// node out of its hash for <c>dead_timeout</c> (60 s), reading and filling that node's keys on the others meanwhile.
+/// CacheBus does not follow: a key's node is always picked among all configured nodes, the one every Django process
+/// reads again once the node is back. A write to a node that is down fails and the message is retried, never
+/// redirected. Copies a Django process stored elsewhere meanwhile are reached by the batches (every node) and by
+/// <see cref="DeleteFromOtherNodesAsync"/>.
+/// </para>
+/// <para>
 /// Every operation is bounded by <see cref="MemcachedClientOptions.OperationTimeout"/> (a <see cref="TimeoutException"/>,
 /// never a hang). A connection that saw an error or a timeout is closed, not pooled. After a node restarts, its idle
 /// connections are noticed when rented (they turned readable with its FIN); one that dies in the instant between that
 /// check and the write is replayed once on a fresh connection, if the command is idempotent (no CAS).
+/// </para>
 /// </remarks>
 internal sealed class MemcachedClient : IAsyncDisposable
 {
     private readonly MemcachedClientOptions _options;
     private readonly TimeProvider _time;
     private readonly MemcachedConnectionPool[] _pools;
+    private readonly RendezvousHash _nodes;
     private volatile bool _disposed;
 
     public MemcachedClient(MemcachedClientOptions options, TimeProvider time)
@@ -36,15 +48,17 @@ internal sealed class MemcachedClient : IAsyncDisposable
             options.PoolSizePerServer,
             options.ConnectTimeout,
             time))];
+        _nodes = new RendezvousHash([.. _pools.Select(pool => pool.Endpoint.NodeName)]);
     }
 
-    private MemcachedConnectionPool First => _pools[0];
+    /// <summary>The node Django's client reads and writes <paramref name="key"/> on.</summary>
+    public MemcachedEndpoint NodeOf(string key) => PoolOf(key).Endpoint;
 
     /// <summary>The value with its client flags, CAS and remaining TTL, or null on a miss.</summary>
     public async Task<MemcachedItem?> GetAsync(string key, CancellationToken cancellationToken = default)
     {
         MemcachedKey.Validate(key, nameof(key));
-        return await ExecuteAsync<MemcachedItem?>(First, replayable: true, async (connection, token) =>
+        return await ExecuteAsync<MemcachedItem?>(PoolOf(key), replayable: true, async (connection, token) =>
         {
             await connection.SendAsync(MetaCommands.Get(key), token);
             var response = await connection.ReadResponseAsync(token);
@@ -71,10 +85,26 @@ internal sealed class MemcachedClient : IAsyncDisposable
         string key, ReadOnlyMemory<byte> value, uint flags, TimeSpan ttl, CancellationToken cancellationToken = default) =>
         StoreAsync(key, value, length => MetaCommands.Add(key, length, flags, MemcachedExpiration.ToToken(ttl, _time)), replayable: false, cancellationToken);
 
-    public async Task<MemcachedDeleteResult> DeleteAsync(string key, ulong? cas = null, CancellationToken cancellationToken = default)
+    public Task<MemcachedDeleteResult> DeleteAsync(string key, ulong? cas = null, CancellationToken cancellationToken = default)
     {
         MemcachedKey.Validate(key, nameof(key));
-        return await ExecuteAsync(First, replayable: cas is null, async (connection, token) =>
+        return DeleteAsync(PoolOf(key), key, cas, cancellationToken);
+    }
+
+    /// <summary>
+    /// Deletes the key on every node but its own and tells how many had it: copies a Django process stored while its
+    /// HashClient counted the key's node dead, which it would read again the next time it does.
+    /// </summary>
+    public async Task<int> DeleteFromOtherNodesAsync(string key, CancellationToken cancellationToken = default)
+    {
+        MemcachedKey.Validate(key, nameof(key));
+        var own = PoolOf(key);
+        var results = await Task.WhenAll(_pools.Where(pool => pool != own).Select(pool => DeleteAsync(pool, key, cas: null, cancellationToken)));
+        return results.Count(result => result == MemcachedDeleteResult.Deleted);
+    }
+
+    private Task<MemcachedDeleteResult> DeleteAsync(MemcachedConnectionPool pool, string key, ulong? cas, CancellationToken cancellationToken) =>
+        ExecuteAsync(pool, replayable: cas is null, async (connection, token) =>
         {
             await connection.SendAsync(MetaCommands.Delete(key, cas), token);
             var response = await connection.ReadResponseAsync(token);
@@ -86,14 +116,13 @@ internal sealed class MemcachedClient : IAsyncDisposable
                 _ => throw Unexpected(response, "md"),
             };
         }, cancellationToken);
-    }
 
     /// <summary>Sets a new TTL on an item; false when there is no such item.</summary>
     public async Task<bool> TouchAsync(string key, TimeSpan ttl, CancellationToken cancellationToken = default)
     {
         MemcachedKey.Validate(key, nameof(key));
         var command = MetaCommands.Touch(key, MemcachedExpiration.ToToken(ttl, _time));
-        return await ExecuteAsync(First, replayable: true, async (connection, token) =>
+        return await ExecuteAsync(PoolOf(key), replayable: true, async (connection, token) =>
         {
             await connection.SendAsync(command, token);
             var response = await connection.ReadResponseAsync(token);
@@ -105,6 +134,11 @@ internal sealed class MemcachedClient : IAsyncDisposable
             };
         }, cancellationToken);
     }
+
+    // The batches reach every node rather than each key's own: that also reaches the copies a Django process stored on
+    // another node while it counted the key's node dead. A revoked session must go from there too; and a session only
+    // such a copy holds must not count as missed by a touch, or it would leave the registry and escape a later revoke.
+    // It costs one pipelined round trip per node and chunk, not one per key.
 
     /// <summary>Deletes the keys on every node; <see cref="MemcachedBatchResult.Missed"/> lists those no node had.</summary>
     public Task<MemcachedBatchResult> DeleteManyAsync(IEnumerable<string> keys, CancellationToken cancellationToken = default) =>
@@ -131,7 +165,7 @@ internal sealed class MemcachedClient : IAsyncDisposable
         }
 
         var line = header(value.Length);
-        return await ExecuteAsync(First, replayable, async (connection, token) =>
+        return await ExecuteAsync(PoolOf(key), replayable, async (connection, token) =>
         {
             await connection.SendAsync(line, value, token);
             var response = await connection.ReadResponseAsync(token);
@@ -154,6 +188,8 @@ internal sealed class MemcachedClient : IAsyncDisposable
             await pool.DisposeAsync();
         }
     }
+
+    private MemcachedConnectionPool PoolOf(string key) => _pools[_nodes.Pick(key)];
 
     private async Task<MemcachedBatchResult> OnEveryServerAsync(
         IEnumerable<string> keys, Func<string, int, string> command, MetaStatus answer, bool missedWhenAnswered, CancellationToken cancellationToken)

@@ -15,8 +15,9 @@ public sealed class MemcachedClientOptions
     public static readonly TimeSpan DefaultOperationTimeout = TimeSpan.FromSeconds(2);
 
     /// <summary>
-    /// Nodes as <c>host:port</c>. Single-key operations go to the first; DeleteMany and TouchMany go to every node,
-    /// because Django's client spreads keys by a hash of its own.
+    /// Nodes as <c>host:port</c>, spelled as in Django's LOCATION (the node names are hashed, so <c>localhost</c> is not
+    /// <c>127.0.0.1</c>; the order does not matter). Single-key operations go to the node Django's client picks for the
+    /// key; DeleteMany and TouchMany go to every node.
     /// </summary>
     public string[] Servers { get; set; } = [];
 

@@ -32,5 +32,11 @@ internal sealed record MemcachedEndpoint(string Host, int Port)
         return true;
     }
 
+    /// <summary>
+    /// The name pymemcache's HashClient hashes for this node: <c>'%s:%s' % (host, port)</c> of the (host, port) it parses
+    /// from a LOCATION entry, so an IPv6 host without its brackets (<c>::1:11211</c>) and the port as a number.
+    /// </summary>
+    public string NodeName => string.Create(CultureInfo.InvariantCulture, $"{Host}:{Port}");
+
     public override string ToString() => Host.Contains(':', StringComparison.Ordinal) ? $"[{Host}]:{Port}" : $"{Host}:{Port}";
 }

@@ -17,6 +17,7 @@ namespace CacheBus.Service.Replication;
 /// </summary>
 internal sealed partial class ReplicationListener(
     NpgsqlDataSource db,
+    IOptions<ConnectionStringsOptions> connections,
     RuleSet rules,
     BatchPublisher publisher,
     ReplicationState state,
@@ -78,7 +79,9 @@ internal sealed partial class ReplicationListener(
 
     private async Task StreamAsync(Action onStreaming, CancellationToken stoppingToken)
     {
-        await using var connection = new LogicalReplicationConnection(db.ConnectionString)
+        // The configured string, not db.ConnectionString: the data source's copy leaves the password out (as Persist
+        // Security Info=false promises), and a server that asks for one would refuse the stream, only the stream.
+        await using var connection = new LogicalReplicationConnection(connections.Value.Postgres)
         {
             WalReceiverStatusInterval = _options.StatusInterval,
         };

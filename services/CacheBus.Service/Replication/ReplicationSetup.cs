@@ -53,10 +53,21 @@ internal static class ReplicationSetup
         return tables;
     }
 
+    // A least-privilege role (LOGIN REPLICATION, SELECT) cannot create or extend a publication: only the tables' owner
+    // can. Say what to run as that owner instead of Npgsql's bare "must be owner of table".
     private static async Task ExecuteAsync(NpgsqlDataSource db, string sql, CancellationToken ct)
     {
         await using var command = db.CreateCommand(sql);
-        await command.ExecuteNonQueryAsync(ct);
+        try
+        {
+            await command.ExecuteNonQueryAsync(ct);
+        }
+        catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.InsufficientPrivilege)
+        {
+            throw new InvalidOperationException(
+                $"{ReplicationOptions.Section}:PublicationName: the publication needs a change this role may not make ({ex.MessageText}). " +
+                $"Run as the tables' owner: {sql};", ex);
+        }
     }
 
     private static string Quote(TableName table) => $"{Ident(table.Schema)}.{Ident(table.Table)}";

@@ -9,7 +9,8 @@ namespace CacheBus.Service.Sessions;
 /// carries the commit LSN and the change's position in its transaction (<c>_lsn</c>, <c>_position</c>), and a write
 /// goes through only over an older pair, by CAS. The position orders the changes of one transaction, which share
 /// the commit LSN, also when they arrive in different messages. The Django app fills a missing snapshot with
-/// <c>cache.add</c> and LSN 0/0, so it never overwrites CacheBus either.
+/// <c>cache.add</c> and LSN 0/0, so it never overwrites CacheBus either. With several memcached nodes the snapshot
+/// is written on the node Django reads it from, and removed from the others.
 /// </summary>
 internal sealed class ProfileSnapshots(MemcachedClient memcached)
 {
@@ -19,6 +20,20 @@ internal sealed class ProfileSnapshots(MemcachedClient memcached)
 
     /// <summary>True when this snapshot is now stored; false when a snapshot as new or newer was already there.</summary>
     public async Task<bool> WriteAsync(
+        string key, IReadOnlyDictionary<string, string?> values, string commitLsn, int position, TimeSpan ttl, CancellationToken ct)
+    {
+        // A copy on another node is one a Django process filled from the database while it counted this key's node
+        // dead; it would read that copy, however old, the next time it does. Gone, it refills from the database.
+        // Both steps run whatever the other meets: with the key's node down, the processes that left it read the
+        // others, so their copies must go; with another node down, the key's node still gets the snapshot. Either
+        // failing fails the write, and the redelivered change does what is left (nothing is written twice).
+        var written = WriteOnItsNodeAsync(key, values, commitLsn, position, ttl, ct);
+        var removed = memcached.DeleteFromOtherNodesAsync(key, ct);
+        await Task.WhenAll(written, removed);
+        return await written;
+    }
+
+    private async Task<bool> WriteOnItsNodeAsync(
         string key, IReadOnlyDictionary<string, string?> values, string commitLsn, int position, TimeSpan ttl, CancellationToken ct)
     {
         var order = (NpgsqlLogSequenceNumber.Parse(commitLsn), position);

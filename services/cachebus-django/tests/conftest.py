@@ -5,7 +5,6 @@ env`; without them every test errors, none is skipped.
 """
 import os
 import pathlib
-import socket
 import socketserver
 import subprocess
 import sys
@@ -17,6 +16,9 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 import psycopg2
 import pytest
+from psycopg2 import sql
+
+from faults import free_port
 
 HERE = pathlib.Path(__file__).resolve().parent
 ROOT = HERE.parents[2]
@@ -40,10 +42,27 @@ def wait_until(condition, what, timeout=15.0):
         time.sleep(0.05)
 
 
-def dsn(database):
-    parts = dict(p.split("=", 1) for p in required("CACHEBUS_PG").split(";") if p)
-    return (f"host={parts['Host']} port={parts['Port']} user={parts['Username']} "
-            f"password={parts.get('Password', '')} dbname={database}")
+def npgsql_parts(variable):
+    """An Npgsql connection string's settings, keys in lower case (Npgsql reads them case-insensitively)."""
+    return {k.strip().lower(): v.strip() for k, v in (p.split("=", 1) for p in required(variable).split(";") if p.strip())}
+
+
+def pg_params(variable, database):
+    """psycopg2 arguments from the Npgsql string in `variable` (passwords may hold `&`, `=`: no DSN string)."""
+    parts = npgsql_parts(variable)
+    return {"host": parts["host"], "port": parts.get("port", "5432"), "dbname": database,
+            "user": parts.get("username") or parts["user id"], "password": parts.get("password", "")}
+
+
+def npgsql_with_database(variable, database):
+    keep = [p for p in required(variable).split(";") if p.strip() and p.split("=")[0].strip().lower() not in ("database", "db")]
+    return ";".join(keep + [f"Database={database}"])
+
+
+# The tables CacheBus's rules name (appsettings.json; the sessions policy's table is one of them). The service role
+# may neither create the publication nor read a table it was not granted: the admin does both, as a deployment would.
+PUBLISHED_TABLES = ("products", "profiles", "orders")
+PUBLICATION = "cachebus"  # CacheBus:Replication:PublicationName, passed to the service explicitly
 
 
 FRAGMENT_TOKEN = "warm-token"
@@ -51,12 +70,12 @@ FRAGMENT_TOKEN = "warm-token"
 
 class Site:
     def __init__(self, database, origin_port, metrics_port):
-        self.dsn = dsn(database)
+        self.params = pg_params("CACHEBUS_PG_ADMIN", database)
         self.origin = f"http://127.0.0.1:{origin_port}"
         self.metrics = f"http://127.0.0.1:{metrics_port}/metrics"
 
     def execute(self, sql, *params):
-        with psycopg2.connect(self.dsn) as conn, conn.cursor() as cursor:  # commits on leaving the block
+        with psycopg2.connect(**self.params) as conn, conn.cursor() as cursor:  # commits on leaving the block
             cursor.execute(sql, params)
         conn.close()
 
@@ -64,13 +83,17 @@ class Site:
 @pytest.fixture(scope="session")
 def site():
     database = f"cachebus_sessions_{uuid.uuid4().hex[:12]}"
-    admin = psycopg2.connect(dsn("postgres"))
+    admin = psycopg2.connect(**pg_params("CACHEBUS_PG_ADMIN", "postgres"))
     admin.autocommit = True
     admin.cursor().execute(f"CREATE DATABASE {database}")
-    with psycopg2.connect(dsn(database)) as conn, conn.cursor() as cursor:
+    with psycopg2.connect(**pg_params("CACHEBUS_PG_ADMIN", database)) as conn, conn.cursor() as cursor:
         cursor.execute((ROOT / "compose/demo/schema.sql").read_text())
         cursor.execute("CREATE TABLE tags (id bigint PRIMARY KEY, name text NOT NULL);"
                        "CREATE TABLE product_tags (id bigserial PRIMARY KEY, product_id bigint NOT NULL, tag_id bigint NOT NULL)")
+        tables = sql.SQL(", ").join(map(sql.Identifier, PUBLISHED_TABLES))
+        service_role = sql.Identifier(pg_params("CACHEBUS_PG", database)["user"])
+        cursor.execute(sql.SQL("GRANT SELECT ON {} TO {}").format(tables, service_role))
+        cursor.execute(sql.SQL("CREATE PUBLICATION {} FOR TABLE {}").format(sql.Identifier(PUBLICATION), tables))
     conn.close()
     configure_django(database)
     origin = start_origin()
@@ -128,12 +151,6 @@ def start_origin():
     return server
 
 
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def fragment_settings(origin_port):
     """
     Fragments of product cards: kept on failure, deleted on failure, one whose origin is not allowed, and a
@@ -164,7 +181,8 @@ def add_vhost(name):
     sessions' queues would hold every change other runs published since, and this run would work through them first.
     """
     rabbitmqctl("add_vhost", name)
-    rabbitmqctl("set_permissions", "-p", name, urllib.parse.urlsplit(required("CACHEBUS_RABBITMQ")).username, ".*", ".*", ".*")
+    service_user = urllib.parse.unquote(urllib.parse.urlsplit(required("CACHEBUS_RABBITMQ")).username)
+    rabbitmqctl("set_permissions", "-p", name, service_user, ".*", ".*", ".*")
     return name
 
 
@@ -180,11 +198,12 @@ def start_cachebus(database, origin_port, metrics_port, vhost):
     env = dict(os.environ, **{
         "DOTNET_ENVIRONMENT": "Test",
         "Urls": f"http://127.0.0.1:{metrics_port}",
-        "ConnectionStrings__Postgres": required("CACHEBUS_PG").replace("Database=postgres", f"Database={database}"),
+        "ConnectionStrings__Postgres": npgsql_with_database("CACHEBUS_PG", database),  # the service role
         "ConnectionStrings__RabbitMq": urllib.parse.urlsplit(required("CACHEBUS_RABBITMQ"))._replace(path=f"/{vhost}").geturl(),
         "ConnectionStrings__Redis": required("CACHEBUS_REDIS"),
         "ConnectionStrings__Memcached": required("CACHEBUS_MEMCACHED"),
         "CacheBus__Replication__SlotName": database,
+        "CacheBus__Replication__PublicationName": PUBLICATION,
         "CacheBus__Django__Caches__sessions__Version": "1",
         sessions + "Table": "profiles",
         sessions + "SecurityColumns__0": "is_active",
@@ -209,33 +228,37 @@ def configure_django(database):
     from django.conf import settings
     from django.core.management import call_command
 
-    params = dict(p.split("=", 1) for p in dsn(database).split(" "))
+    params = pg_params("CACHEBUS_PG_ADMIN", database)  # the app's own role: it owns the tables
     settings.configure(
         SECRET_KEY="cachebus-tests",
         ALLOWED_HOSTS=["testserver", "127.0.0.1"],
         ROOT_URLCONF="project.urls",
         INSTALLED_APPS=["django.contrib.auth", "django.contrib.contenttypes", "cachebus_django", "project"],
         MIDDLEWARE=["django.contrib.sessions.middleware.SessionMiddleware",
-                    "django.contrib.auth.middleware.AuthenticationMiddleware"],
+                    "django.contrib.auth.middleware.AuthenticationMiddleware",
+                    "cachebus_django.middleware.SessionRegistryMiddleware"],
         DATABASES={"default": {
             "ENGINE": "django.db.backends.postgresql", "NAME": params["dbname"], "HOST": params["host"],
             "PORT": params["port"], "USER": params["user"], "PASSWORD": params["password"]}},
         CACHES={
-            "default": {"BACKEND": "django_redis.cache.RedisCache", "LOCATION": f"redis://{required('CACHEBUS_REDIS')}/0"},
+            "default": {"BACKEND": "django_redis.cache.RedisCache", "LOCATION": required("CACHEBUS_REDIS_URL")},
+            # Two nodes, as a site with LOCATION = [a, b] has: pymemcache's HashClient picks a node per key.
             "sessions": {"BACKEND": "django.core.cache.backends.memcached.PyMemcacheCache",
-                         "LOCATION": required("CACHEBUS_MEMCACHED")},
+                         "LOCATION": required("CACHEBUS_MEMCACHED").split(",")},
         },
         SESSION_ENGINE="django.contrib.sessions.backends.cache",
         SESSION_CACHE_ALIAS="sessions",
         SESSION_COOKIE_AGE=300,
         PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
         CACHEBUS={
-            "REDIS_URL": f"redis://{required('CACHEBUS_REDIS')}/0",
+            "REDIS_URL": required("CACHEBUS_REDIS_URL"),
             "FRAGMENT_TOKEN": FRAGMENT_TOKEN,
             # The run's own vhost (add_vhost names it after the database) and a throwaway outbox.
             "AMQP_URL": urllib.parse.urlsplit(required("CACHEBUS_RABBITMQ"))._replace(path=f"/{database}").geturl(),
             "OUTBOX_PATH": str(HERE / f".outbox-{database}.sqlite3"),
-            "MODELS": {"project.Product": {"keys": ["signal:product:{id}"], "tags": ["signal:category:{category_id}"]}},
+            # Two models whose templates differ: each must fill its own.
+            "MODELS": {"project.Product": {"keys": ["signal:product:{id}"], "tags": ["signal:category:{category_id}"]},
+                       "project.Tag": {"keys": ["signal:tag:{name}"]}},
         },
         TEMPLATES=[{"BACKEND": "django.template.backends.django.DjangoTemplates", "DIRS": [str(HERE / "project/templates")]}],
         USE_TZ=True,

@@ -32,17 +32,23 @@ def session_key(client):
 
 
 def memcached_ttl(key):
-    """Remaining TTL in seconds, read with memcached's meta get (pymemcache 3.5 cannot ask)."""
-    host, port = required("CACHEBUS_MEMCACHED").split(":")
-    with socket.create_connection((host, int(port)), timeout=2) as conn:
-        conn.sendall(f"mg {key} t\r\n".encode())
-        answer = conn.recv(256).decode()
-    assert answer.startswith("HD t"), answer
-    return int(answer.split()[1][1:])
+    """
+    Remaining TTL in seconds, read with memcached's meta get (pymemcache 3.5 cannot ask) from the node that has the
+    key: Django's client put it on one of the nodes by its own hashing.
+    """
+    answers = []
+    for node in required("CACHEBUS_MEMCACHED").split(","):
+        host, port = node.split(":")
+        with socket.create_connection((host, int(port)), timeout=2) as conn:
+            conn.sendall(f"mg {key} t\r\n".encode())
+            answers.append(conn.recv(256).decode())
+    found = [a for a in answers if a.startswith("HD t")]
+    assert len(found) == 1, answers
+    return int(found[0].split()[1][1:])
 
 
 def test_login_records_the_session_and_logout_forgets_it(site, user, client):
-    from cachebus_django.sessions import registry
+    from cachebus_django.registry import client as registry
     key = f"cachebus:sessions:{user.pk}"
     assert registry().sismember(key, session_key(client))
 
@@ -66,6 +72,26 @@ def test_password_hash_changed_by_sql_revokes_every_session_of_the_user(site, us
 
     wait_until(lambda: client.get("/me/").content == b"anonymous", "the first session revoked")
     wait_until(lambda: second.get("/me/").content == b"anonymous", "the second session revoked")
+
+
+def test_password_change_in_a_request_registers_the_new_session_key_and_drops_the_old(site, user, client):
+    from cachebus_django.registry import client as registry
+    old = session_key(client)
+
+    assert client.post("/password/", {"password": "new-secret"}).content == b"changed"
+
+    new = session_key(client)
+    assert new != old and client.get("/me/").content == b"Hello Ada"  # still signed in, under a new key
+    assert registry().smembers(f"cachebus:sessions:{user.pk}") == {new.encode()}
+
+
+def test_session_after_a_password_change_is_revoked_by_a_security_change(site, user, client):
+    assert client.post("/password/", {"password": "new-secret"}).content == b"changed"
+    assert client.get("/me/").content == b"Hello Ada"
+
+    site.execute("UPDATE profiles SET is_active = false WHERE user_id = %s", user.pk)
+
+    wait_until(lambda: client.get("/me/").content == b"anonymous", "the session of the new key revoked")
 
 
 def test_display_name_changed_by_sql_shows_without_reading_the_profile(site, user, client):

@@ -20,7 +20,7 @@ internal sealed class CacheBusService(WebApplication host) : IAsyncDisposable
 
     public static Dictionary<string, string?> Settings(TestDatabase database) => new()
     {
-        ["ConnectionStrings:Postgres"] = database.ConnectionString,
+        ["ConnectionStrings:Postgres"] = database.ServiceConnectionString,
         ["ConnectionStrings:RabbitMq"] = Servers.RabbitMq,
         ["ConnectionStrings:Redis"] = Servers.Redis,
         ["ConnectionStrings:Memcached"] = Servers.Memcached,

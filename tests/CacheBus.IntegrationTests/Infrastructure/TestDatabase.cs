@@ -4,7 +4,9 @@ namespace CacheBus.IntegrationTests.Infrastructure;
 
 /// <summary>
 /// A fresh database with the demo schema (products, profiles, orders) and a slot name of its own, so tests never
-/// see each other's changes. Disposing drops the slot, then the database.
+/// see each other's changes. It is prepared as a deployment prepares one: the administrator owns the tables, creates
+/// the publication and grants the service's role SELECT; the service connects as that role (<see cref="ServiceConnectionString"/>),
+/// the tests' own SQL runs as the administrator. Disposing drops the slot, then the database.
 /// </summary>
 internal sealed class TestDatabase : IAsyncDisposable
 {
@@ -20,21 +22,45 @@ internal sealed class TestDatabase : IAsyncDisposable
 
     public NpgsqlDataSource DataSource { get; }
 
-    public string ConnectionString => DataSource.ConnectionString;
+    /// <summary>The service's role, with its password, on this database: what ConnectionStrings:Postgres gets.</summary>
+    public string ServiceConnectionString => new NpgsqlConnectionStringBuilder(Servers.Postgres) { Database = Name }.ConnectionString;
+
+    /// <summary>The administrator, with its password, on this database.</summary>
+    public string AdminConnectionString => new NpgsqlConnectionStringBuilder(Servers.PostgresAdmin) { Database = Name }.ConnectionString;
 
     public static async Task<TestDatabase> CreateAsync(CancellationToken ct)
     {
         var name = $"cachebus_test_{Guid.NewGuid():N}"[..32];
-        await using (var admin = NpgsqlDataSource.Create(Servers.Postgres))
+        await using (var admin = NpgsqlDataSource.Create(Servers.PostgresAdmin))
         {
             await admin.CreateCommand($"CREATE DATABASE {name}").ExecuteNonQueryAsync(ct);
         }
 
-        var connectionString = new NpgsqlConnectionStringBuilder(Servers.Postgres) { Database = name }.ConnectionString;
+        var connectionString = new NpgsqlConnectionStringBuilder(Servers.PostgresAdmin) { Database = name }.ConnectionString;
         var database = new TestDatabase(name, NpgsqlDataSource.Create(connectionString));
         await database.ExecuteAsync(await File.ReadAllTextAsync(RepoPaths.DemoSchema, ct));
+        await database.PublishAsync();
         return database;
     }
+
+    /// <summary>
+    /// Publishes every table of the public schema (publication <c>cachebus</c>, the service's default) and grants the
+    /// service's role SELECT on it: what an administrator runs once per streamed table. Call again after adding tables.
+    /// </summary>
+    public Task PublishAsync() => ExecuteAsync($$"""
+        DO $$
+        DECLARE t text;
+        BEGIN
+            IF NOT EXISTS (SELECT 1 FROM pg_publication WHERE pubname = 'cachebus') THEN
+                CREATE PUBLICATION cachebus;
+            END IF;
+            FOR t IN SELECT quote_ident(tablename) FROM pg_tables WHERE schemaname = 'public'
+                AND tablename NOT IN (SELECT tablename FROM pg_publication_tables WHERE pubname = 'cachebus') LOOP
+                EXECUTE 'ALTER PUBLICATION cachebus ADD TABLE ' || t;
+            END LOOP;
+        END $$;
+        GRANT SELECT ON ALL TABLES IN SCHEMA public TO "{{Servers.ServiceRole}}";
+        """);
 
     public async Task ExecuteAsync(string sql, params object?[] parameters)
     {
@@ -62,7 +88,7 @@ internal sealed class TestDatabase : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await DataSource.DisposeAsync();
-        await using var admin = NpgsqlDataSource.Create(Servers.Postgres);
+        await using var admin = NpgsqlDataSource.Create(Servers.PostgresAdmin);
 
         // A stopped service's WAL sender can linger for a moment; the slot can only be dropped once it is inactive.
         for (var attempt = 0; ; attempt++)

@@ -8,6 +8,7 @@ namespace CacheBus.IntegrationTests.Memcached;
 internal sealed class ExtraMemcached : IAsyncDisposable
 {
     private readonly Process _process;
+    private bool _stopped;
 
     private ExtraMemcached(Process process, string address)
     {
@@ -51,8 +52,15 @@ internal sealed class ExtraMemcached : IAsyncDisposable
         }
     }
 
+    /// <summary>Kills the node (a crash); a test may do that before the end, so a second call does nothing.</summary>
     public async ValueTask DisposeAsync()
     {
+        if (_stopped)
+        {
+            return;
+        }
+
+        _stopped = true;
         if (!_process.HasExited)
         {
             _process.Kill();

@@ -6,7 +6,7 @@ using CacheBus.IntegrationTests.Infrastructure;
 namespace CacheBus.IntegrationTests.Memcached;
 
 /// <summary>
-/// The memcached that <c>compose/local/servers.sh up</c> started, restarted the way the script starts it: the same
+/// The (first) memcached that <c>compose/local/servers.sh up</c> started, restarted the way the script starts it: the same
 /// command line (read back from /proc, so port, user and pid file match), in a session of its own, with its stdio in
 /// its log rather than in the test run's (a daemon holding the runner's stdout would keep a caller's pipe open).
 /// </summary>
@@ -46,7 +46,7 @@ internal static class LocalMemcached
         {
             File.Delete(pidFile);
             await StartDetachedAsync(commandLine, Path.Combine(StateDirectory, "memcached.log"));
-            await WaitUntilAnsweringAsync(Servers.Memcached);
+            await WaitUntilAnsweringAsync(Servers.MemcachedNodes[0]);
         }
     }
 

@@ -35,7 +35,7 @@ public sealed class SessionsFixture() : CacheBusFixture(Overrides, "ALTER TABLE 
 public sealed class SessionConsumerTests(SessionsFixture fixture) : IClassFixture<SessionsFixture>, IAsyncDisposable
 {
     private readonly ConnectionMultiplexer _redis = ConnectionMultiplexer.Connect(Servers.Redis);
-    private readonly MemcachedClient[] _nodes = [.. Servers.Memcached.Split(',').Select(node => TestMemcached.Client([node]))];
+    private readonly MemcachedClient[] _nodes = [.. Servers.MemcachedNodes.Select(node => TestMemcached.Client([node]))];
 
     private static CancellationToken Cancel => TestContext.Current.CancellationToken;
 

@@ -1,10 +1,14 @@
+using System.Text.RegularExpressions;
 using CacheBus.UnitTests.Contracts;
 using YamlDotNet.Serialization;
 
 namespace CacheBus.UnitTests.Compose;
 
-/// <summary>compose/docker-compose.yml, parsed; no Docker engine needed to read it.</summary>
-internal sealed class ComposeFile
+/// <summary>
+/// compose/docker-compose.yml, parsed; no Docker engine needed to read it. Values are read as Compose reads them when
+/// nothing is set in the environment: <c>${NAME:-default}</c> is the default, <c>$$</c> a dollar sign.
+/// </summary>
+internal sealed partial class ComposeFile
 {
     private readonly Dictionary<object, object> _services;
 
@@ -24,7 +28,17 @@ internal sealed class ComposeFile
     public Dictionary<object, object> Service(string name) => (Dictionary<object, object>)_services[name];
 
     public Dictionary<string, string> Environment(string name) =>
-        ((Dictionary<object, object>)Service(name)["environment"]).ToDictionary(e => (string)e.Key, e => (string)e.Value);
+        ((Dictionary<object, object>)Service(name)["environment"]).ToDictionary(e => (string)e.Key, e => Interpolate((string)e.Value));
+
+    /// <summary>The service's command, interpolated.</summary>
+    public IReadOnlyList<string> Command(string name) => [.. ((List<object>)Service(name)["command"]).Cast<string>().Select(Interpolate)];
+
+    private static string Interpolate(string value) =>
+        Variable().Replace(value, m => m.Value == "$$" ? "$" : m.Groups["default"].Success ? m.Groups["default"].Value
+            : throw new InvalidOperationException($"{m.Value} has no default: the file would not start without an environment"));
+
+    [GeneratedRegex(@"\$\$|\$\{(?<name>\w+)(:-(?<default>[^}]*))?\}")]
+    private static partial Regex Variable();
 
     /// <summary>The container ports a service publishes ("127.0.0.1:55432:5432" publishes 5432).</summary>
     public IEnumerable<int> ContainerPorts(string name) =>

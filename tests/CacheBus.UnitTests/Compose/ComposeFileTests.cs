@@ -22,7 +22,7 @@ public sealed partial class ComposeFileTests
     public void Services_AreTheServersCacheBusAndMonitoring()
     {
         Assert.Equal(
-            ["cachebus", "grafana", "memcached", "postgres", "prometheus", "rabbitmq", "redis"],
+            ["cachebus", "grafana", "memcached-a", "memcached-b", "postgres", "prometheus", "rabbitmq", "redis"],
             Compose.ServiceNames.Order());
     }
 
@@ -44,19 +44,48 @@ public sealed partial class ComposeFileTests
         var env = Compose.Environment("cachebus");
         var postgres = new NpgsqlConnectionStringBuilder(env["ConnectionStrings__Postgres"]);
         var rabbit = new Uri(env["ConnectionStrings__RabbitMq"]);
-        var redis = env["ConnectionStrings__Redis"].Split(':');
-        var memcached = env["ConnectionStrings__Memcached"].Split(':');
+        var redis = env["ConnectionStrings__Redis"].Split(',')[0].Split(':');
+        var memcached = env["ConnectionStrings__Memcached"].Split(',').Select(node => node.Split(':')).ToList();
 
         Assert.Contains(postgres.Port, Compose.ContainerPorts(postgres.Host!));
         Assert.Contains(rabbit.Port, Compose.ContainerPorts(rabbit.Host));
         Assert.Contains(int.Parse(redis[1], System.Globalization.CultureInfo.InvariantCulture), Compose.ContainerPorts(redis[0]));
-        Assert.Contains(int.Parse(memcached[1], System.Globalization.CultureInfo.InvariantCulture), Compose.ContainerPorts(memcached[0]));
+        Assert.Equal(2, memcached.Count);
+        Assert.All(memcached, node => Assert.Contains(int.Parse(node[1], System.Globalization.CultureInfo.InvariantCulture), Compose.ContainerPorts(node[0])));
+    }
+
+    [Fact]
+    public void CacheBus_SignsInWithPasswords_AsNeitherTheSuperuserNorGuest()
+    {
+        var env = Compose.Environment("cachebus");
+        var postgres = new NpgsqlConnectionStringBuilder(env["ConnectionStrings__Postgres"]);
+        var rabbit = new Uri(env["ConnectionStrings__RabbitMq"]);
+        var redis = StackExchange.Redis.ConfigurationOptions.Parse(env["ConnectionStrings__Redis"]);
+        var server = Compose.Environment("postgres");
+
+        Assert.NotEqual(server["POSTGRES_USER"], postgres.Username);
+        Assert.Equal(server["CACHEBUS_DB_PASSWORD"], postgres.Password);
+        Assert.Equal($"cachebus:{Compose.Environment("rabbitmq")["RABBITMQ_DEFAULT_PASS"]}", Uri.UnescapeDataString(rabbit.UserInfo));
+        Assert.Equal("/" + Compose.Environment("rabbitmq")["RABBITMQ_DEFAULT_VHOST"], rabbit.AbsolutePath);
+        Assert.Equal(Compose.Command("redis")[Compose.Command("redis").ToList().IndexOf("--requirepass") + 1], redis.Password);
+    }
+
+    [Fact]
+    public void PostgresInit_GivesTheServiceRoleReplicationAndSelectOnly_AndTheReplicationLogin()
+    {
+        var script = File.ReadAllText(Path.Combine(ComposeFile.Directory, "demo", "cachebus-role.sh"));
+
+        Assert.Contains("/docker-entrypoint-initdb.d/3-cachebus-role.sh", Compose.Service("postgres")["volumes"] is List<object> volumes ? string.Join(' ', volumes) : "", StringComparison.Ordinal);
+        Assert.Contains("CREATE ROLE cachebus LOGIN REPLICATION PASSWORD", script, StringComparison.Ordinal);
+        Assert.Contains("GRANT SELECT ON products, profiles, orders TO cachebus", script, StringComparison.Ordinal);
+        Assert.Contains("host replication cachebus all scram-sha-256", script, StringComparison.Ordinal);
+        Assert.DoesNotContain("SUPERUSER", script, StringComparison.Ordinal);
     }
 
     [Fact]
     public void Postgres_RunsWithLogicalReplication()
     {
-        var command = string.Join(' ', ((List<object>)Compose.Service("postgres")["command"]).Cast<string>());
+        var command = string.Join(' ', Compose.Command("postgres"));
 
         Assert.Contains("wal_level=logical", command, StringComparison.Ordinal);
         Assert.Contains("max_replication_slots=", command, StringComparison.Ordinal);

@@ -6,7 +6,7 @@ namespace CacheBus.UnitTests.Hosting;
 public sealed class ConnectionStringsValidatorTests
 {
     private const string Postgres = "Host=127.0.0.1;Username=cachebus;Database=shop";
-    private const string RabbitMq = "amqp://guest:guest@127.0.0.1:5672/";
+    private const string RabbitMq = "amqp://cachebus:secret@127.0.0.1:5672/";
     private const string Redis = "127.0.0.1:6379";
 
     [Fact]

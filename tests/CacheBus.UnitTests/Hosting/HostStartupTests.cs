@@ -39,7 +39,7 @@ public sealed class HostStartupTests
         builder.Configuration.AddInMemoryCollection(
         [
             new("ConnectionStrings:Postgres", "Host=127.0.0.1;Port=1;Username=cachebus;Database=shop"),
-            new("ConnectionStrings:RabbitMq", "amqp://guest:guest@127.0.0.1:1/"),
+            new("ConnectionStrings:RabbitMq", "amqp://cachebus:secret@127.0.0.1:1/"),
             new("ConnectionStrings:Redis", "127.0.0.1:1"),
             new("CacheBus:Rules:Tables:products:Keys:0", "product:{id}"),
         ]);

@@ -19,7 +19,8 @@ internal sealed class BenchDatabase : IAsyncDisposable
         ("orders", "order:", "UPDATE orders SET total = total + 1 WHERE id"),
     ];
 
-    private readonly string _admin = Repository.Required("CACHEBUS_PG");
+    private readonly string _admin = Repository.Required("CACHEBUS_PG_ADMIN");
+    private readonly string _service = Repository.Required("CACHEBUS_PG");
     private NpgsqlDataSource _db = null!;
 
     private BenchDatabase()
@@ -29,6 +30,9 @@ internal sealed class BenchDatabase : IAsyncDisposable
     public string Name { get; } = $"cachebus_bench_{Guid.NewGuid():N}"[..28];
 
     public string ConnectionString => new NpgsqlConnectionStringBuilder(_admin) { Database = Name }.ConnectionString;
+
+    /// <summary>The service's least-privilege role on this database: what CacheBus and pg_recvlogical stream as.</summary>
+    public string ServiceConnectionString => new NpgsqlConnectionStringBuilder(_service) { Database = Name }.ConnectionString;
 
     /// <summary>Creates the database with <paramref name="rows"/> rows, the publication, and the service's slot.</summary>
     public static async Task<BenchDatabase> CreateAsync(int rows)
@@ -47,6 +51,7 @@ internal sealed class BenchDatabase : IAsyncDisposable
         await bench.ExecuteAsync($"INSERT INTO profiles (user_id, display_name) SELECT g, 'u' FROM generate_series(1, {perTable}) g");
         await bench.ExecuteAsync($"INSERT INTO orders (id, user_id, status, total) SELECT g, g % 1000, 'new', 1 FROM generate_series(1, {perTable}) g");
         await bench.ExecuteAsync("CREATE PUBLICATION cachebus FOR TABLE products, profiles, orders");
+        await bench.ExecuteAsync($"GRANT SELECT ON products, profiles, orders TO \"{new NpgsqlConnectionStringBuilder(bench._service).Username}\"");
         await bench.ExecuteAsync($"SELECT pg_create_logical_replication_slot('{ServiceSlot}', 'pgoutput')");
         return bench;
     }
@@ -98,12 +103,12 @@ internal sealed class BenchDatabase : IAsyncDisposable
 
     private async Task<TimeSpan> TimeRecvLogicalAsync(string slot, string endLsn, CancellationToken ct)
     {
-        var csb = new NpgsqlConnectionStringBuilder(ConnectionString);
+        var csb = new NpgsqlConnectionStringBuilder(ServiceConnectionString);
         var start = new ProcessStartInfo("pg_recvlogical")
         {
             ArgumentList =
             {
-                "-d", $"host={csb.Host} port={csb.Port} user={csb.Username} password={csb.Password} dbname={Name}",
+                "-d", $"host={csb.Host} port={csb.Port} user={csb.Username} password='{Quote(csb.Password!)}' dbname={Name}",
                 "-S", slot, "--start", "-o", "proto_version=1", "-o", "publication_names=cachebus", "-o", "messages=true",
                 "-E", endLsn, "-f", "/dev/null",
             },
@@ -113,6 +118,9 @@ internal sealed class BenchDatabase : IAsyncDisposable
         await process.WaitForExitAsync(ct);
         return process.ExitCode == 0 ? clock.Elapsed : throw new InvalidOperationException($"pg_recvlogical exited with {process.ExitCode}");
     }
+
+    // libpq conninfo: a quoted value escapes backslash and single quote with a backslash.
+    private static string Quote(string value) => value.Replace(@"\", @"\\", StringComparison.Ordinal).Replace("'", @"\'", StringComparison.Ordinal);
 
     /// <summary>A connection of its own for the fixed-rate writer, which runs on a dedicated thread.</summary>
     public RowWriter OpenWriter() => new(_db.OpenConnection());

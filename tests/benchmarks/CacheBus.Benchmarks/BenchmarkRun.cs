@@ -38,7 +38,7 @@ internal static class BenchmarkRun
             .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
             .StartAsync(async progress =>
             {
-                var service = await ServiceUnderTest.StartAsync(database.ConnectionString, ct);
+                var service = await ServiceUnderTest.StartAsync(database.ServiceConnectionString, ct);
                 await using var stopService = service;
                 var warm = progress.AddTask($"CacheBus warms up on {warmup:N0} changes", maxValue: Math.Max(1, warmup));
                 for (var round = 1; warmup > 0 && round <= WarmupRounds; round++)

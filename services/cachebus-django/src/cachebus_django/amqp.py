@@ -1,20 +1,24 @@
 """
 The AMQP transport: an intent is published after the transaction commits (transaction.on_commit), with publisher
-confirms, in MassTransit's envelope, so CacheBus's consumers take it as it is. If the broker does not confirm after a
-few quick attempts, the intent goes to a durable local outbox (SQLite) and the request goes on; flush_outbox() sends
-what waits there, oldest first, and removes an entry only once the broker confirmed it. Nothing is lost.
+confirms, in MassTransit's envelope, so CacheBus's consumers take it as it is.
+
+A request never fails or waits long because the broker is down. The intent is first written to the durable local
+outbox; the request then sends what waits there, oldest first and its own last, on one connection (amqp_batch), and
+an entry leaves the outbox only once the broker confirmed it. A failure is logged and counted, and the broker is
+left alone for AMQP_RETRY_AFTER seconds, during which requests only add to the outbox; `manage.py cachebus_flush`
+(cron) sends what waits at any time. Nothing is lost; an intent may arrive twice (two processes flushing at once),
+which CacheBus applies harmlessly.
 """
 import datetime
 import json
 import sqlite3
-import time
 import uuid
 
+from cachebus_django import amqp_batch, failures, outbox
 from cachebus_django.settings import cachebus_setting
 
-EXCHANGE = "cachebus.invalidation-requested"
 MESSAGE_TYPE = "urn:message:cachebus:invalidation-requested:v1"
-CONTENT_TYPE = "application/vnd.masstransit+json"
+_backoff = failures.Backoff()
 
 
 def envelope(intent):
@@ -29,54 +33,71 @@ def envelope(intent):
 
 
 def publish_or_keep(intent):
-    """Publishes (after flushing older intents first, to keep their order); on failure keeps it in the outbox."""
-    _outbox_add(json.dumps(envelope(intent)))
-    flush_outbox()
+    """Runs in on_commit, after the commit: a failure here is logged and counted, never raised into the request."""
+    try:
+        body = json.dumps(envelope(intent))
+        kept = _keep(body)
+        if kept and not _backoff.allows():
+            return
+        _flush(cachebus_setting("REQUEST_FLUSH_LIMIT"), unkept=[] if kept else [body])
+    except Exception as error:  # noqa: BLE001 - the boundary: the transaction committed, a 500 would help nobody
+        failures.record("the AMQP transport", error, "publishing an intent after commit")
+        failures.logger.exception("CacheBus: an intent may be lost: %s", json.dumps(intent))
 
 
 def flush_outbox():
-    """Sends waiting intents, oldest first; returns how many are still waiting."""
-    with _outbox() as db:
-        rows = db.execute("SELECT id, body FROM outbox ORDER BY id").fetchall()
-    for row_id, body in rows:
-        if not _publish_with_retry(body):
-            break
-        with _outbox() as db:
-            db.execute("DELETE FROM outbox WHERE id = ?", (row_id,))
-    with _outbox() as db:
-        return db.execute("SELECT count(*) FROM outbox").fetchone()[0]
+    """Sends every waiting intent, oldest first, on one connection, whatever the back-off; returns how many wait."""
+    _flush(None, unkept=[])
+    return outbox.count(outbox.INTENTS)
 
 
-def _publish_with_retry(body):
-    for attempt in range(cachebus_setting("AMQP_ATTEMPTS")):
-        try:
-            _publish(body)
-            return True
-        except Exception:  # noqa: BLE001 - any broker failure means "keep it in the outbox"
-            time.sleep(0.1 * 2 ** attempt)
-    return False
+def _flush(limit, unkept):
+    """Publishes the oldest waiting intents (at most `limit`), then `unkept` (intents the outbox could not keep)."""
+    waiting = _waiting(limit)
+    bodies = [body for _, body in waiting] + unkept
+    if not bodies:
+        return
+    url = cachebus_setting("AMQP_URL")
+    if url:
+        confirmed, error = amqp_batch.publish(url, cachebus_setting("AMQP_TIMEOUT"),
+                                              [(body, json.loads(body)["messageId"]) for body in bodies])
+    else:
+        confirmed, error = set(), ValueError("CACHEBUS['AMQP_URL'] is not set")
+    if error is None:
+        _backoff.succeeded()
+    else:
+        _backoff.failed(cachebus_setting("AMQP_RETRY_AFTER"))
+        failures.record("rabbitmq", error, f"publishing {len(bodies)} intent(s)")
+    _forget([row_id for index, (row_id, _) in enumerate(waiting) if index in confirmed])
+    lost = [body for index, body in enumerate(unkept, start=len(waiting)) if index not in confirmed]
+    for body in lost:
+        failures.logger.error("CacheBus: an intent was lost (the outbox could not keep it, the broker did not "
+                              "confirm it): %s", json.loads(body)["message"])
 
 
-def _publish(body):
-    import pika
-    parameters = pika.URLParameters(cachebus_setting("AMQP_URL"))
-    parameters.socket_timeout = parameters.blocked_connection_timeout = 2
-    connection = pika.BlockingConnection(parameters)
+# The outbox failing (a full disk, a path the process may not write) must not fail the request either.
+
+def _keep(body):
     try:
-        channel = connection.channel()
-        channel.confirm_delivery()  # basic_publish raises unless the broker confirms
-        channel.basic_publish(EXCHANGE, "", body.encode(), pika.BasicProperties(
-            content_type=CONTENT_TYPE, delivery_mode=2, message_id=json.loads(body)["messageId"]), mandatory=False)
-    finally:
-        connection.close()
+        outbox.add(outbox.INTENTS, body)
+        return True
+    except (sqlite3.Error, OSError) as error:
+        failures.record("outbox", error, "keeping an intent; publishing it directly")
+        return False
 
 
-def _outbox():
-    db = sqlite3.connect(cachebus_setting("OUTBOX_PATH"), timeout=10)
-    db.execute("CREATE TABLE IF NOT EXISTS outbox (id INTEGER PRIMARY KEY AUTOINCREMENT, body TEXT NOT NULL)")
-    return db
+def _waiting(limit):
+    try:
+        return outbox.oldest(outbox.INTENTS, limit)
+    except (sqlite3.Error, OSError) as error:
+        failures.record("outbox", error, "reading the waiting intents")
+        return []
 
 
-def _outbox_add(body):
-    with _outbox() as db:
-        db.execute("INSERT INTO outbox (body) VALUES (?)", (body,))
+def _forget(row_ids):
+    if not row_ids:
+        return
+    try:
+        outbox.remove(outbox.INTENTS, row_ids)
+    except (sqlite3.Error, OSError) as error:  # they are published again later: an intent applies twice harmlessly
+        failures.record("outbox", error, "removing published intents")

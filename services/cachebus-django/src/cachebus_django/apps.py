@@ -8,5 +8,7 @@ class CacheBusConfig(AppConfig):
 
     def ready(self):
         from cachebus_django import sessions, signals
+        from cachebus_django.settings import validate
+        validate()
         sessions.connect_signals()
         signals.connect_models()

@@ -1,7 +1,8 @@
 """
 How CacheBus learns a user's sessions, and how views read the profile snapshot CacheBus keeps fresh.
 
-On login the session key is added to a Redis set per user; on logout it is removed. When the user's profile row
+On login the session key is added to a Redis set per user (registry.py); on logout it is removed; when the key
+changes without a login (update_session_auth_hash), SessionRegistryMiddleware moves it. When the user's profile row
 changes, CacheBus reads that set and deletes the sessions (security change) or extends them and rewrites the
 snapshot. Views call profile_snapshot(user_id) instead of querying the profile table.
 """
@@ -10,34 +11,33 @@ from django.contrib.auth.signals import user_logged_in, user_logged_out
 from django.core.cache import caches
 from django.db import connection
 
+from cachebus_django import registry
 from cachebus_django.settings import cachebus_setting
 
 # An LSN lower than any commit: a snapshot read from the database loses to any CacheBus writes.
 _OLDEST_LSN = "0/0"
-_registry = None
-
-
-def registry():
-    global _registry
-    if _registry is None:
-        import redis
-        _registry = redis.Redis.from_url(cachebus_setting("REDIS_URL"))
-    return _registry
-
-
-def _registry_key(user_id):
-    return cachebus_setting("SESSION_REGISTRY_KEY").format(user_id=user_id)
+# Set on the request by a login, so the middleware does not register the key login() cycled a second time.
+_REGISTERED = "_cachebus_registered_session"
 
 
 def record_login(sender, request, user, **kwargs):
     if request.session.session_key is None:
         request.session.save()
-    registry().sadd(_registry_key(user.pk), request.session.session_key)
+    registry.add(user.pk, request.session.session_key)
+    setattr(request, _REGISTERED, request.session.session_key)
+
+
+def record_rotation(request, old_key):
+    """The session key changed during the request (SessionRegistryMiddleware): the user's set follows it."""
+    new_key, user = request.session.session_key, getattr(request, "user", None)
+    if new_key is None or getattr(request, _REGISTERED, None) == new_key or not (user and user.is_authenticated):
+        return
+    registry.move(user.pk, old_key, new_key)
 
 
 def record_logout(sender, request, user, **kwargs):
     if user is not None and request.session.session_key:
-        registry().srem(_registry_key(user.pk), request.session.session_key)
+        registry.remove(user.pk, request.session.session_key)
 
 
 def connect_signals():

@@ -1,10 +1,11 @@
-from django.db import connection
+from django.contrib.auth import update_session_auth_hash
+from django.db import connection, transaction
 from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.urls import include, path
 
-from cachebus_django import fragments, profile_snapshot
+from cachebus_django import fragments, invalidate, profile_snapshot
 
 # Renders that really happened, per product id: in the page's {% cache %} blocks, and at the origin CacheBus fetches.
 card_renders = {}
@@ -29,6 +30,21 @@ def me(request):
     return HttpResponse("Hello " + profile_snapshot(request.user.id)["display_name"])
 
 
+def change_password(request):
+    """As django.contrib.auth's PasswordChangeView does: the session key rotates, no user_logged_in is sent."""
+    request.user.set_password(request.POST["password"])
+    request.user.save()
+    update_session_auth_hash(request, request.user)
+    return HttpResponse("changed")
+
+
+def amqp_intent(request):
+    """A view whose transaction asks for a key to be invalidated over AMQP: the intent is published on commit."""
+    with transaction.atomic():
+        invalidate(keys=[request.GET["key"]], transport="amqp")
+    return HttpResponse("saved")
+
+
 def card(request, product_id):
     return render(request, "card.html", {"product": Product(product_id)})
 
@@ -51,6 +67,8 @@ fragments.register("product_flash", render_card)
 
 urlpatterns = [
     path("me/", me),
+    path("password/", change_password),
+    path("intents/", amqp_intent),
     path("cards/<int:product_id>/", card),
     path("", include("cachebus_django.urls")),
 ]

@@ -1,5 +1,6 @@
 """Checks the CACHEBUS setting and every connection it needs, and says what is wrong."""
 from django.apps import apps
+from django.conf import settings
 from django.core.cache import caches
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connections
@@ -12,8 +13,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         problems = []
-        for name, check in [("TRANSPORT", self.transport), ("MODELS", self.models), ("database", self.database),
-                            ("REDIS_URL", self.redis), ("AMQP_URL", self.amqp)]:
+        for name, check in [("TRANSPORT", self.transport), ("MODELS", self.models), ("MIDDLEWARE", self.middleware),
+                            ("database", self.database), ("REDIS_URL", self.redis), ("AMQP_URL", self.amqp)]:
             try:
                 detail = check()
                 self.stdout.write(f"ok    {name}{': ' + detail if detail else ''}")
@@ -41,6 +42,14 @@ class Command(BaseCommand):
                         raise ValueError(f"{label} {kind} '{template}' names {missing}, which {label} does not have") from None
         return f"{len(cachebus_setting('MODELS'))} model(s)"
 
+    def middleware(self):
+        middleware = list(settings.MIDDLEWARE)
+        ours, auth = "cachebus_django.middleware.SessionRegistryMiddleware", "django.contrib.auth.middleware.AuthenticationMiddleware"
+        if ours not in middleware or auth not in middleware or middleware.index(ours) < middleware.index(auth):
+            raise ValueError(f"{ours} must come after {auth}: without it a password change (update_session_auth_hash) "
+                             "gives the user a session CacheBus does not know and cannot revoke")
+        return "the session registry follows key changes"
+
     def database(self):
         with connections["default"].cursor() as cursor:
             cursor.execute("SHOW wal_level")
@@ -53,14 +62,27 @@ class Command(BaseCommand):
         return "wal_level=logical, pg_logical_emit_message allowed"
 
     def redis(self):
-        from cachebus_django.sessions import registry
-        registry().ping()
+        from cachebus_django import outbox, registry
+        registry.client().ping()
         caches["default"].get("cachebus-check")
+        waiting = outbox.count(outbox.REGISTRATIONS)
+        if waiting:
+            raise ValueError(f"{waiting} session registration(s) wait in the outbox ({cachebus_setting('OUTBOX_PATH')}): "
+                             "CacheBus cannot revoke those sessions until `manage.py cachebus_flush` sends them")
         return cachebus_setting("REDIS_URL").split("@")[-1]
 
     def amqp(self):
         if cachebus_setting("TRANSPORT") != "amqp":
             return "not used (TRANSPORT is postgres)"
+        from cachebus_django import outbox
         import pika
-        pika.BlockingConnection(pika.URLParameters(cachebus_setting("AMQP_URL"))).close()
+        if not cachebus_setting("AMQP_URL"):
+            raise ValueError("AMQP_URL is not set")
+        parameters = pika.URLParameters(cachebus_setting("AMQP_URL"))
+        parameters.socket_timeout = parameters.stack_timeout = max(cachebus_setting("AMQP_TIMEOUT"), 2)
+        pika.BlockingConnection(parameters).close()
+        waiting = outbox.count(outbox.INTENTS)
+        if waiting:
+            raise ValueError(f"{waiting} intent(s) wait in the outbox ({cachebus_setting('OUTBOX_PATH')}): "
+                             "run `manage.py cachebus_flush`")
         return "connected"

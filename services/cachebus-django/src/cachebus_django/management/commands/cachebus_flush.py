@@ -1,14 +1,16 @@
-"""Sends the intents waiting in the AMQP outbox (the broker was down when they were published)."""
+"""Sends what waits in the outbox: AMQP intents (the broker was down) and session registrations (Redis was)."""
 from django.core.management.base import BaseCommand, CommandError
 
+from cachebus_django import registry
 from cachebus_django.amqp import flush_outbox
 
 
 class Command(BaseCommand):
-    help = "Send the intents waiting in the AMQP outbox, oldest first. Run it from cron; the next publish does it too."
+    help = "Send the intents and session registrations waiting in the outbox, oldest first. Run it from cron."
 
     def handle(self, *args, **options):
-        waiting = flush_outbox()
-        if waiting:
-            raise CommandError(f"{waiting} intent(s) still waiting: the broker did not confirm")
+        intents, registrations = flush_outbox(), registry.flush()
+        if intents or registrations:
+            raise CommandError(f"{intents} intent(s) and {registrations} session registration(s) still waiting: "
+                               "the broker or Redis did not take them")
         self.stdout.write("outbox empty")
