@@ -20,7 +20,13 @@ internal sealed class FragmentsOptionsValidator : IValidateOptions<FragmentsOpti
             var path = $"{FragmentsOptions.Section}:Policies:{fragment}";
             try
             {
-                KeyTemplate.Parse(policy.OriginUrl);
+                // The URL is sent as built: values are escaped, its own text is not, so that text must need no escaping.
+                var template = KeyTemplate.ParseUrl(policy.OriginUrl);
+                var sample = template.Render(template.Columns.Distinct().ToDictionary(c => c, string? (_) => "x"));
+                if (!Uri.IsWellFormedUriString(sample, UriKind.Absolute) || new Uri(sample).Scheme is not ("http" or "https"))
+                {
+                    failures.Add($"{path}:OriginUrl: '{policy.OriginUrl}' is not a well-formed absolute http(s) URL (write a space as %20, a brace as %7B)");
+                }
             }
             catch (FormatException ex)
             {

@@ -70,6 +70,17 @@ public sealed class FragmentsOptionsValidatorTests
         AssertSingleFailure("MaxBytes", p => p.MaxBytes = maxBytes);
     }
 
+    [Theory]
+    [InlineData("https://shop.example.com/card x/?vary={id}")]
+    [InlineData("https://shop.example.com/card/?vary={{{id}}}")]
+    [InlineData("shop.example.com/card/?vary={id}")]
+    [InlineData("ftp://shop.example.com/card/{id}")]
+    public void Validate_OriginUrlNotAWellFormedHttpUrl_FailsNamingIt(string url)
+    {
+        // The URL is sent as built (values escaped, the rest untouched), so its own text must need no escaping.
+        AssertSingleFailure("OriginUrl", p => p.OriginUrl = url);
+    }
+
     [Fact]
     public void Validate_BoundsThemselves_Succeed()
     {
