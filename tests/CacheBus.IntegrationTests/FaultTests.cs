@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using CacheBus.IntegrationTests.Infrastructure;
 using Npgsql;
@@ -16,7 +15,7 @@ public sealed class FaultTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private const int Updates = 200;
     private readonly RedisKeys _redis = new();
-    private readonly int _port = FreePort();
+    private readonly int _port = FreePorts.Next();
     private TestDatabase _database = null!;
     private ServiceProcess _service = null!;
 
@@ -204,13 +203,5 @@ public sealed class FaultTests(ITestOutputHelper output) : IAsyncLifetime
                 await Task.Delay(200);
             }
         }
-    }
-
-
-    private static int FreePort()
-    {
-        using var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        return ((IPEndPoint)probe.LocalEndpoint).Port;
     }
 }

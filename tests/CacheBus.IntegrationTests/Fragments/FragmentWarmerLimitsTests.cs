@@ -20,7 +20,7 @@ public sealed class FragmentWarmerLimitsTests : IAsyncDisposable
 
     public FragmentWarmerLimitsTests()
     {
-        var port = Random.Shared.Next(20_000, 60_000);
+        var port = FreePorts.Next();
         _origin.Prefixes.Add($"http://127.0.0.1:{port}/");
         _origin.Start();
         Origin = $"http://127.0.0.1:{port}";

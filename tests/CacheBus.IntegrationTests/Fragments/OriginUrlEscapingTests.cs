@@ -24,7 +24,7 @@ public sealed class OriginUrlEscapingTests : IAsyncDisposable
 
     public OriginUrlEscapingTests()
     {
-        var port = Random.Shared.Next(20_000, 60_000);
+        var port = FreePorts.Next();
         _origin.Prefixes.Add($"http://127.0.0.1:{port}/");
         _origin.Start();
         Origin = $"http://127.0.0.1:{port}";

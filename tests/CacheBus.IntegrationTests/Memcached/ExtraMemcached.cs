@@ -1,6 +1,5 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
+using CacheBus.IntegrationTests.Infrastructure;
 
 namespace CacheBus.IntegrationTests.Memcached;
 
@@ -20,7 +19,7 @@ internal sealed class ExtraMemcached : IAsyncDisposable
 
     public static async Task<ExtraMemcached> StartAsync()
     {
-        var address = $"127.0.0.1:{FreePort()}";
+        var address = $"127.0.0.1:{FreePorts.Next()}";
         var start = new ProcessStartInfo("memcached")
         {
             // Its own pipes: it never writes to them, and it must not hold the test run's stdout open.
@@ -68,15 +67,5 @@ internal sealed class ExtraMemcached : IAsyncDisposable
 
         await _process.WaitForExitAsync();
         _process.Dispose();
-    }
-
-    // Another process may take the port before memcached binds it; unlikely enough on a test machine.
-    private static int FreePort()
-    {
-        var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
     }
 }
