@@ -71,7 +71,7 @@ internal static class SchemaCatalog
             var missing = target.Parts.SelectMany(p => p.Columns).Where(c => !schema.OldRowColumns.Contains(c)).Distinct().ToList();
             if (missing.Count > 0 && missing.All(schema.Columns.Contains))
             {
-                yield return OldRowProblem(target.SettingPath, string.Join(", ", missing.Select(c => $"'{c}'")), missing.Count, schema, "");
+                yield return OldRowProblem(target.SettingPath, string.Join(", ", missing.Select(c => $"'{c}'")), several: missing.Count > 1, schema, "");
             }
         }
     }
@@ -79,10 +79,10 @@ internal static class SchemaCatalog
     private static IEnumerable<string> SessionColumnProblems(SessionsOptions sessions, TableSchema schema)
     {
         const string path = SessionsOptions.Section;
-        var named = sessions.SecurityColumns.Select((c, i) => ($"{path}:SecurityColumns:{i}:", c))
-            .Concat(sessions.SnapshotColumns.Select((c, i) => ($"{path}:SnapshotColumns:{i}:", c)))
-            .Prepend(($"{path}:UserIdColumn:", sessions.UserIdColumn));
-        return named.Where(n => !schema.Columns.Contains(n.Item2)).Select(n => MissingColumn(n.Item1, n.Item2, schema));
+        var named = sessions.SecurityColumns.Select((c, i) => (Setting: $"{path}:SecurityColumns:{i}:", Column: c))
+            .Concat(sessions.SnapshotColumns.Select((c, i) => (Setting: $"{path}:SnapshotColumns:{i}:", Column: c)))
+            .Prepend((Setting: $"{path}:UserIdColumn:", Column: sessions.UserIdColumn));
+        return named.Where(n => !schema.Columns.Contains(n.Column)).Select(n => MissingColumn(n.Setting, n.Column, schema));
     }
 
     // The policy tells a security change from any other by comparing the whole old row with the new one (only FULL
@@ -94,7 +94,7 @@ internal static class SchemaCatalog
             var deletes = schema.OldRowColumns.Contains(sessions.UserIdColumn) || !schema.Columns.Contains(sessions.UserIdColumn)
                 ? ""
                 : $", and a deleted row would not say whose sessions to end ('{sessions.UserIdColumn}' is not sent)";
-            yield return OldRowProblem($"{SessionsOptions.Section}:Table", "every column", 2, schema,
+            yield return OldRowProblem($"{SessionsOptions.Section}:Table", "every column", several: true, schema,
                 $"Without them a change of SecurityColumns cannot be told from any other: every update of a profile would log its user out{deletes}. ");
         }
     }
@@ -102,9 +102,9 @@ internal static class SchemaCatalog
     private static string MissingColumn(string setting, string column, TableSchema schema) =>
         $"{setting} names column '{column}', which table {schema.Name} does not have";
 
-    private static string OldRowProblem(string path, string needs, int count, TableSchema schema, string consequence) =>
+    private static string OldRowProblem(string path, string needs, bool several, TableSchema schema, string consequence) =>
         $"{path}: needs {needs} of the row before an UPDATE or DELETE, but table {schema.Name} has REPLICA IDENTITY {schema.ReplicaIdentity}, "
-        + $"which does not send {(count == 1 ? "it" : "them")}. {consequence}Run: ALTER TABLE {schema.Name} REPLICA IDENTITY FULL;";
+        + $"which does not send {(several ? "them" : "it")}. {consequence}Run: ALTER TABLE {schema.Name} REPLICA IDENTITY FULL;";
 
     private static async Task<TableSchema?> ReadAsync(NpgsqlDataSource db, TableName table, CancellationToken ct)
     {
