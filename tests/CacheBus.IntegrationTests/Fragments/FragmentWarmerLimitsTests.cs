@@ -1,4 +1,3 @@
-using System.Net;
 using System.Text;
 using CacheBus.IntegrationTests.Infrastructure;
 using CacheBus.Service.Fragments;
@@ -10,28 +9,36 @@ namespace CacheBus.IntegrationTests.Fragments;
 /// <summary>A policy's concurrency and rate limits hold against a real HTTP origin, with the real Redis.</summary>
 public sealed class FragmentWarmerLimitsTests : IAsyncDisposable
 {
-    private readonly HttpListener _origin = new();
     private readonly ConnectionMultiplexer _redis = ConnectionMultiplexer.Connect(Servers.Redis);
+    private readonly TestOrigin _origin;
     private readonly string _prefix = $"test:{Guid.NewGuid():N}:";
     private readonly Lock _gate = new();
     private readonly List<DateTime> _fetches = [];
     private int _inFlight;
     private int _maxInFlight;
 
-    public FragmentWarmerLimitsTests()
+    public FragmentWarmerLimitsTests() => _origin = new TestOrigin(async request =>
     {
-        var port = FreePorts.Next();
-        _origin.Prefixes.Add($"http://127.0.0.1:{port}/");
-        _origin.Start();
-        Origin = $"http://127.0.0.1:{port}";
-        _ = ServeAsync();
-    }
+        lock (_gate)
+        {
+            _fetches.Add(DateTime.UtcNow);
+            _maxInFlight = Math.Max(_maxInFlight, ++_inFlight);
+        }
 
-    private string Origin { get; }
+        await Task.Delay(100);
+        lock (_gate)
+        {
+            _inFlight--;
+        }
+
+        return $"<b>card {request.Url!.Segments[^1]}</b>";
+    });
+
+    private string Origin => _origin.Address;
 
     public async ValueTask DisposeAsync()
     {
-        _origin.Close();
+        _origin.Dispose();
         await _redis.DisposeAsync();
     }
 
@@ -65,42 +72,6 @@ public sealed class FragmentWarmerLimitsTests : IAsyncDisposable
         var options = new FragmentsOptions();
         options.Policies["card"] = policy;
         return new FragmentWarmer(_redis, new FragmentFetcher(new HttpClient()), Options.Create(options), TimeProvider.System, new TestLifetime());
-    }
-
-    private async Task ServeAsync()
-    {
-        while (_origin.IsListening)
-        {
-            HttpListenerContext context;
-            try
-            {
-                context = await _origin.GetContextAsync();
-            }
-            catch (HttpListenerException)
-            {
-                return; // closed
-            }
-
-            _ = Task.Run(async () =>
-            {
-                lock (_gate)
-                {
-                    _fetches.Add(DateTime.UtcNow);
-                    _maxInFlight = Math.Max(_maxInFlight, ++_inFlight);
-                }
-
-                await Task.Delay(100);
-                lock (_gate)
-                {
-                    _inFlight--;
-                }
-
-                var body = Encoding.UTF8.GetBytes($"<b>card {context.Request.Url!.Segments[^1]}</b>");
-                context.Response.ContentType = "text/html; charset=utf-8";
-                await context.Response.OutputStream.WriteAsync(body);
-                context.Response.Close();
-            });
-        }
     }
 
     // The pickle CacheBus stores for a str: PROTO 2, BINUNICODE <length> <utf-8>, STOP.

@@ -1,6 +1,4 @@
 using System.Collections.Concurrent;
-using System.Net;
-using System.Text;
 using CacheBus.Contracts;
 using CacheBus.IntegrationTests.Infrastructure;
 using CacheBus.Service.Django;
@@ -18,24 +16,21 @@ namespace CacheBus.IntegrationTests.Fragments;
 /// </summary>
 public sealed class OriginUrlEscapingTests : IAsyncDisposable
 {
-    private readonly HttpListener _origin = new();
     private readonly ConnectionMultiplexer _redis = ConnectionMultiplexer.Connect(Servers.Redis);
     private readonly ConcurrentQueue<string> _requests = new();
+    private readonly TestOrigin _origin;
 
-    public OriginUrlEscapingTests()
+    public OriginUrlEscapingTests() => _origin = new TestOrigin(request =>
     {
-        var port = FreePorts.Next();
-        _origin.Prefixes.Add($"http://127.0.0.1:{port}/");
-        _origin.Start();
-        Origin = $"http://127.0.0.1:{port}";
-        _ = ServeAsync();
-    }
+        _requests.Enqueue(request.RawUrl!);
+        return Task.FromResult("<b>card</b>");
+    });
 
-    private string Origin { get; }
+    private string Origin => _origin.Address;
 
     public async ValueTask DisposeAsync()
     {
-        _origin.Close();
+        _origin.Dispose();
         await _redis.DisposeAsync();
     }
 
@@ -91,27 +86,5 @@ public sealed class OriginUrlEscapingTests : IAsyncDisposable
         fragments = new FragmentsOptions { Token = "secret" };
         fragments.Policies["card"] = policy;
         return new RuleSet(Options.Create(rules), Options.Create(django), Options.Create(new RedisOptions()), Options.Create(fragments));
-    }
-
-    private async Task ServeAsync()
-    {
-        while (_origin.IsListening)
-        {
-            HttpListenerContext context;
-            try
-            {
-                context = await _origin.GetContextAsync();
-            }
-            catch (HttpListenerException)
-            {
-                return; // closed
-            }
-
-            _requests.Enqueue(context.Request.RawUrl!);
-            var body = Encoding.UTF8.GetBytes("<b>card</b>");
-            context.Response.ContentType = "text/html; charset=utf-8";
-            await context.Response.OutputStream.WriteAsync(body);
-            context.Response.Close();
-        }
     }
 }
