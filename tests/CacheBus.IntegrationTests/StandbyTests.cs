@@ -58,6 +58,5 @@ public sealed class StandbyTests(ITestOutputHelper output) : IAsyncLifetime
         output.WriteLine($"standby took over {takeover.TotalMilliseconds:0} ms after the active listener was killed");
     }
 
-    private async Task<int?> ActivePidAsync() => await _database.ScalarAsync<int?>(
-        "SELECT active_pid FROM pg_replication_slots WHERE slot_name = $1 AND active", _database.SlotName);
+    private Task<int?> ActivePidAsync() => _database.StreamingPidAsync();
 }

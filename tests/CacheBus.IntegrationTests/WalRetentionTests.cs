@@ -52,7 +52,7 @@ public sealed class WalRetentionTests(ITestOutputHelper output) : IAsyncLifetime
     private async Task MakeNoiseAsync()
     {
         await Eventually.AssertAsync(
-            async () => await _database.ScalarAsync<bool>("SELECT coalesce(bool_or(active), false) FROM pg_replication_slots WHERE slot_name = $1", _database.SlotName),
+            async () => await _database.StreamingPidAsync() is not null,
             "the slot streamed");
         await _database.ExecuteAsync("INSERT INTO noise (pad) SELECT repeat('x', 1000) FROM generate_series(1, $1)", (int)(NoiseBytes / 1000));
     }

@@ -61,14 +61,13 @@ internal sealed class ServiceProcess : IAsyncDisposable
         return (exitCode, process.Output);
     }
 
-    /// <summary>Waits until the process streams from the slot (PostgreSQL shows the slot active).</summary>
+    /// <summary>Waits until the process streams from the slot (a WAL sender holds it).</summary>
     public async Task WaitUntilStreamingAsync(TestDatabase database)
     {
         await Eventually.AssertAsync(
             async () => _process.HasExited
                 ? throw new InvalidOperationException($"CacheBus exited with {_process.ExitCode}:\n{Output}")
-                : await database.ScalarAsync<bool>(
-                    "SELECT coalesce(bool_or(active), false) FROM pg_replication_slots WHERE slot_name = $1", database.SlotName),
+                : await database.StreamingPidAsync() is not null,
             "CacheBus streaming from its slot",
             TimeSpan.FromSeconds(60));
     }

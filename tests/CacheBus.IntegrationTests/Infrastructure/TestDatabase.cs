@@ -62,6 +62,14 @@ internal sealed class TestDatabase : IAsyncDisposable
         GRANT SELECT ON ALL TABLES IN SCHEMA public TO "{{Servers.ServiceRole}}";
         """);
 
+    /// <summary>
+    /// The WAL sender streaming this database's slot, or null. A slot is also "active" while the backend that creates
+    /// it holds it, before any listener streams: only a process in pg_stat_replication is streaming.
+    /// </summary>
+    public Task<int?> StreamingPidAsync() => ScalarAsync<int?>(
+        "SELECT s.active_pid FROM pg_replication_slots s JOIN pg_stat_replication r ON r.pid = s.active_pid WHERE s.slot_name = $1",
+        SlotName);
+
     public async Task ExecuteAsync(string sql, params object?[] parameters)
     {
         await using var command = Command(sql, parameters);
