@@ -263,6 +263,10 @@ ensure_rabbit_users() {
         "${ctl[@]}" add_vhost "$RABBIT_VHOST" >&2 || true
         "${ctl[@]}" set_permissions -p "$RABBIT_VHOST" "$RABBIT_USER" '.*' '.*' '.*' >&2 || die "rabbitmqctl set_permissions failed"
     fi
+    # The node makes its default user an administrator; CacheBus needs no management rights.
+    if grep -Eq "^$RABBIT_USER\b.*administrator" <<<"$users"; then
+        "${ctl[@]}" set_user_tags "$RABBIT_USER" >&2 || die "rabbitmqctl set_user_tags failed"
+    fi
     if grep -q '^guest\b' <<<"$users"; then
         "${ctl[@]}" delete_user guest >&2 || die "rabbitmqctl delete_user guest failed"
     fi
