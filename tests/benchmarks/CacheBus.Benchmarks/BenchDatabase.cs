@@ -77,6 +77,18 @@ internal sealed class BenchDatabase : IAsyncDisposable
         }
     }
 
+    /// <summary>Changes rows 0 to <paramref name="changes"/> - 1 once each, in a single transaction.</summary>
+    public async Task CommitOneTransactionAsync(int changes)
+    {
+        await using var batch = _db.CreateBatch();
+        foreach (var table in Tables)
+        {
+            batch.BatchCommands.Add(new NpgsqlBatchCommand($"{table.Update} BETWEEN 1 AND {changes / 3}"));
+        }
+
+        await batch.ExecuteNonQueryAsync(); // one implicit transaction
+    }
+
     /// <summary>Slots that see only what is committed from now on: pg_recvlogical's copies of the timed range, one per run.</summary>
     public Task CreateRawSlotsAsync() =>
         ExecuteAsync(string.Join("; ", Enumerable.Range(0, RawRuns).Select(i => $"SELECT pg_create_logical_replication_slot('raw{i}', 'pgoutput')")));

@@ -1,7 +1,7 @@
 namespace CacheBus.Benchmarks;
 
 /// <summary>What one benchmark run does; <see cref="Problems"/> names every bad option before anything starts.</summary>
-internal sealed record BenchSettings(int Changes, int Warmup, int[] Rates, double Seconds, DirectoryInfo Output)
+internal sealed record BenchSettings(int Changes, int[] Rates, double Seconds, DirectoryInfo Output)
 {
     /// <summary>Each latency run changes every row at most once, so its key's eviction is unambiguous.</summary>
     public int RowsNeeded => Math.Max(Changes, Rates.Length == 0 ? 0 : Rates.Max(ChangesAt));
@@ -13,11 +13,6 @@ internal sealed record BenchSettings(int Changes, int Warmup, int[] Rates, doubl
         if (Changes < 3)
         {
             yield return "--changes must be at least 3 (one per table)";
-        }
-
-        if (Warmup < 0)
-        {
-            yield return "--warmup must not be negative";
         }
 
         if (Rates.Length == 0 || Rates.Any(r => r <= 0))

@@ -3,15 +3,14 @@ using Spectre.Console;
 
 namespace CacheBus.Benchmarks;
 
-/// <summary>The whole run: prepare the WAL, time pg_recvlogical on it, then CacheBus on it, then the fixed-rate runs.</summary>
+/// <summary>
+/// The whole run, as a user meets the service: the timed range is committed before CacheBus exists, then CacheBus
+/// starts cold on that backlog (as after a crash or a deploy) and is timed from its process start and from its first
+/// eviction to its last, against pg_recvlogical on the same WAL. Then one large transaction, then the fixed rates.
+/// </summary>
 internal static class BenchmarkRun
 {
     private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(50);
-
-    // A long-running service runs fully optimised code. Tiered compilation gets there in steps (tier 0, instrumented,
-    // tier 1), each after enough calls and a quiet moment: one warm-up round left ~3,000 hot methods to be recompiled
-    // inside the timed window, costing a fifth of the CPU there. Three rounds with a pause after each leave few.
-    private const int WarmupRounds = 3;
 
     // What a burst of 200,000 committed changes sets going in PostgreSQL (the WAL writer, the checkpointer) runs
     // off the clock.
@@ -25,7 +24,6 @@ internal static class BenchmarkRun
     public static async Task RunAsync(BenchSettings settings, CancellationToken ct)
     {
         var changes = settings.Changes / 3 * 3;
-        var warmup = settings.Warmup / (3 * WarmupRounds) * (3 * WarmupRounds);
         if (Console.IsOutputRedirected)
         {
             AnsiConsole.Profile.Width = 200; // a log file has no width: do not wrap lines and tables at 80 columns
@@ -38,22 +36,7 @@ internal static class BenchmarkRun
             .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
             .StartAsync(async progress =>
             {
-                var service = await ServiceUnderTest.StartAsync(database.ServiceConnectionString, ct);
-                await using var stopService = service;
-                var warm = progress.AddTask($"CacheBus warms up on {warmup:N0} changes", maxValue: Math.Max(1, warmup));
-                for (var round = 1; warmup > 0 && round <= WarmupRounds; round++)
-                {
-                    // Each round is a backlog too, so the code paths warmed are the ones timed.
-                    service.Pause();
-                    await database.CommitChangesAsync(warmup / WarmupRounds);
-                    service.Resume();
-                    await WaitForAppliedAsync(service, warmup / WarmupRounds * round, done => warm.Value = done, ct);
-                    await KeepPollingAsync(service, AfterRound, ct);
-                }
-
-                // Paused, the service meets the timed range as a backlog, warm, as pg_recvlogical does.
-                var prepare = progress.AddTask($"commit {changes:N0} timed changes while CacheBus is paused", maxValue: 1);
-                service.Pause();
+                var prepare = progress.AddTask($"commit {changes:N0} changes before CacheBus starts", maxValue: 1);
                 await database.CreateRawSlotsAsync();
                 var from = await database.CurrentLsnAsync();
                 await database.CommitChangesAsync(changes);
@@ -62,33 +45,45 @@ internal static class BenchmarkRun
                 prepare.Value = 1;
                 Say($"{changes:N0} changes over products, profiles and orders: {await database.WalBytesAsync(from, to) / 1e6:0.0} MB of WAL");
 
-                // pg_recvlogical runs half its runs before CacheBus, while the service is paused, and half after it,
-                // once its second evictions are over: the best of them is the raw limit, what PostgreSQL can do on an
-                // idle machine whatever the order.
+                // pg_recvlogical runs half its runs before CacheBus and half after it, once its second evictions are
+                // over: the best of them is the raw limit, what PostgreSQL can do on an idle machine whatever the order.
                 var half = BenchDatabase.RawRuns / 2;
                 var raw = progress.AddTask($"pg_recvlogical decodes the timed range ({half} of {BenchDatabase.RawRuns} runs)", maxValue: 1);
                 var rawTimes = new List<TimeSpan>(await database.TimeRecvLogicalAsync(to, 0, half, ct));
                 raw.Value = 1;
 
-                var backlog = progress.AddTask("CacheBus applies the timed range", maxValue: changes);
-                var cpuBefore = service.CpuTime;
-                var clock = Stopwatch.StartNew();
-                service.Resume();
-                await WaitForAppliedAsync(service, warmup + changes, done => backlog.Value = done - warmup, ct);
-                var elapsed = clock.Elapsed;
-                var cpu = service.CpuTime - cpuBefore;
+                var backlog = progress.AddTask("CacheBus starts cold and applies the backlog", maxValue: changes);
+                var service = await ServiceUnderTest.StartAsync(database.ServiceConnectionString, ct);
+                await using var stopService = service;
+                var cold = await DrainAsync(service, changes, done => backlog.Value = done, ct);
+                var coldCpu = service.CpuTime;
+                var coldMemory = service.PeakMemoryBytes;
+                Say($"CacheBus cold: first eviction {cold.First.TotalSeconds:0.00} s after its process started, the last {cold.Last.TotalSeconds:0.00} s after");
 
                 await Task.Delay(AfterRound, ct);
                 raw = progress.AddTask($"pg_recvlogical decodes the timed range ({BenchDatabase.RawRuns - half} more runs)", maxValue: 1);
                 rawTimes.AddRange(await database.TimeRecvLogicalAsync(to, half, BenchDatabase.RawRuns - half, ct));
                 raw.Value = 1;
-                throughput = new ThroughputResult(changes, [.. rawTimes.Select(t => changes / t.TotalSeconds)], changes / elapsed.TotalSeconds, cpu / elapsed, service.PeakMemoryBytes);
+
+                // One transaction of the same size: confirmed only after its last message, so it tests the batching.
+                var single = progress.AddTask($"one transaction of {changes:N0} changes", maxValue: changes);
+                service.Pause();
+                await database.CommitOneTransactionAsync(changes);
+                var cpuBefore = service.CpuTime;
+                var resumed = Stopwatch.GetTimestamp();
+                service.Resume();
+                var applied = await WaitForAppliedAsync(service, changes * 2L, resumed, done => single.Value = done - changes, ct);
+                var oneTransaction = new TransactionResult(changes, applied.Last - applied.First, service.CpuTime - cpuBefore);
+                await Task.Delay(AfterRound, ct);
+
+                throughput = new ThroughputResult(
+                    changes, [.. rawTimes.Select(t => changes / t.TotalSeconds)], cold.First, cold.Last, coldCpu, coldMemory, oneTransaction);
                 Say($"CacheBus: {throughput.CacheBusRate:N0} changes/s; pg_recvlogical: {throughput.RecvLogicalRate:N0} changes/s; ratio {throughput.Ratio:0.00}");
 
                 await using var watch = await EvictionWatch.StartAsync();
 
-                // The backlog warmed the paths of full batches; a few changes at a time take others (the listener and
-                // consumer waiting, small batches, the writer and keyspace events here). One discarded run warms them.
+                // A few changes at a time take other paths than a backlog (the listener and consumer waiting, small
+                // batches, the writer and keyspace events here). One discarded run warms them.
                 var lowest = settings.Rates.Min();
                 var warming = progress.AddTask($"{lowest:N0} changes/s for {WarmRun.TotalSeconds:0} s, not recorded", maxValue: 1);
                 var warmChanges = Math.Min((int)(lowest * WarmRun.TotalSeconds), settings.RowsNeeded);
@@ -106,38 +101,61 @@ internal static class BenchmarkRun
         Report.Write(settings, throughput, rates);
     }
 
-    private static async Task WaitForAppliedAsync(ServiceUnderTest service, long target, Action<long> progress, CancellationToken ct)
+    /// <summary>From the process start: when the first change was applied, and when the last.</summary>
+    private static Task<(TimeSpan First, TimeSpan Last)> DrainAsync(ServiceUnderTest service, long target, Action<long> progress, CancellationToken ct) =>
+        WaitForAppliedAsync(service, target, service.StartedAt, progress, ct);
+
+    /// <summary>Polls /metrics (as a user's monitoring would) until <paramref name="target"/> changes are applied.</summary>
+    /// <returns>When the count first moved and when it reached the target, after the <paramref name="since"/> timestamp.</returns>
+    private static async Task<(TimeSpan First, TimeSpan Last)> WaitForAppliedAsync(
+        ServiceUnderTest service, long target, long since, Action<long> progress, CancellationToken ct)
     {
+        var initial = await service.AppliedAsync(ct);
+        TimeSpan? first = null;
         long applied;
         while ((applied = await service.AppliedAsync(ct)) < target)
         {
+            if (applied > initial)
+            {
+                first ??= Stopwatch.GetElapsedTime(since);
+            }
+
             progress(applied);
             await Task.Delay(Poll, ct);
         }
 
+        var last = Stopwatch.GetElapsedTime(since);
         progress(applied);
-    }
-
-    // The timed run polls /metrics every 50 ms; a round's own polls are too few for the runtime to finish compiling
-    // that path (the HTTP server, prometheus-net), which then cost ~900 JIT compilations inside the timed window.
-    private static async Task KeepPollingAsync(ServiceUnderTest service, TimeSpan duration, CancellationToken ct)
-    {
-        var clock = Stopwatch.StartNew();
-        while (clock.Elapsed < duration)
-        {
-            await service.AppliedAsync(ct);
-            await Task.Delay(Poll, ct);
-        }
+        return (first ?? last, last);
     }
 
     private static void Say(string line) => AnsiConsole.MarkupLineInterpolated($"[grey]{TimeProvider.System.GetLocalNow():HH:mm:ss}[/] {line}");
 }
 
-/// <summary>The backlog run: CacheBus's rate against pg_recvlogical's on the same WAL, and the service's cost.</summary>
-internal sealed record ThroughputResult(int Changes, IReadOnlyList<double> RecvLogicalRuns, double CacheBusRate, double CpuCores, long PeakMemoryBytes)
+/// <summary>The cold backlog run: CacheBus's rate against pg_recvlogical's on the same WAL, and the service's cost.</summary>
+internal sealed record ThroughputResult(
+    int Changes, IReadOnlyList<double> RecvLogicalRuns, TimeSpan FirstEviction, TimeSpan LastEviction, TimeSpan Cpu,
+    long PeakMemoryBytes, TransactionResult OneTransaction)
 {
     /// <summary>The best pg_recvlogical run: the raw limit.</summary>
     public double RecvLogicalRate => RecvLogicalRuns.Max();
 
+    /// <summary>From the first eviction to the last, the rate the targets name.</summary>
+    public double CacheBusRate => Changes / Math.Max((LastEviction - FirstEviction).TotalSeconds, 1e-3);
+
+    /// <summary>From the process start to the last eviction: start-up included.</summary>
+    public double FromStartRate => Changes / LastEviction.TotalSeconds;
+
     public double Ratio => CacheBusRate / RecvLogicalRate;
+
+    /// <summary>The service's CPU from its start to the last eviction, per change: start-up and JIT included.</summary>
+    public double CpuMicrosPerChange => Cpu.TotalMicroseconds / Changes;
+}
+
+/// <summary>One transaction of <paramref name="Changes"/> changes, from its first eviction to its last.</summary>
+internal sealed record TransactionResult(int Changes, TimeSpan Elapsed, TimeSpan Cpu)
+{
+    public double Rate => Changes / Math.Max(Elapsed.TotalSeconds, 1e-3);
+
+    public double CpuMicrosPerChange => Cpu.TotalMicroseconds / Changes;
 }

@@ -1,17 +1,16 @@
 using System.CommandLine;
 using CacheBus.Benchmarks;
 
-// Throughput against the raw decoding limit on the same WAL, then commit-to-eviction latency at fixed offered
-// rates. See README, "Throughput and latency"; the servers come from compose/local/servers.sh env.
+// Throughput of a cold start on a backlog against the raw decoding limit on the same WAL, one large transaction,
+// then commit-to-eviction latency at fixed offered rates. See README, "Throughput and latency"; the servers come from compose/local/servers.sh env.
 var changes = new Option<int>("--changes") { Description = "Row changes in the throughput run", DefaultValueFactory = _ => 200_000 };
-var warmup = new Option<int>("--warmup") { Description = "Row changes CacheBus streams before the throughput run is timed (JIT, connections)", DefaultValueFactory = _ => 60_000 };
-var rates = new Option<int[]>("--rates") { Description = "Offered rates for the latency runs, changes per second", DefaultValueFactory = _ => [500, 2_000, 5_000, 10_000], AllowMultipleArgumentsPerToken = true };
+var rates = new Option<int[]>("--rates") { Description = "Offered rates for the latency runs, changes per second", DefaultValueFactory = _ => [500, 2_000, 5_000, 10_000, 20_000], AllowMultipleArgumentsPerToken = true };
 var seconds = new Option<double>("--seconds") { Description = "Duration of each latency run", DefaultValueFactory = _ => 10 };
 var output = new Option<DirectoryInfo>("--out") { Description = "Where results.md, results.json and latency.png are written", DefaultValueFactory = _ => new DirectoryInfo(Path.Combine(Repository.Root, "tests", "benchmarks", "results")) };
-var root = new RootCommand("CacheBus throughput and commit-to-eviction latency on the local servers") { changes, warmup, rates, seconds, output };
+var root = new RootCommand("CacheBus throughput and commit-to-eviction latency on the local servers") { changes, rates, seconds, output };
 root.SetAction(async (parse, ct) =>
 {
-    var settings = new BenchSettings(parse.GetValue(changes), parse.GetValue(warmup), parse.GetValue(rates)!, parse.GetValue(seconds), parse.GetValue(output)!);
+    var settings = new BenchSettings(parse.GetValue(changes), parse.GetValue(rates)!, parse.GetValue(seconds), parse.GetValue(output)!);
     if (settings.Problems().ToList() is { Count: > 0 } problems)
     {
         foreach (var problem in problems)

@@ -43,14 +43,18 @@ internal sealed class ServiceUnderTest : IAsyncDisposable
         start.Environment["CacheBus__Replication__SlotName"] = BenchDatabase.ServiceSlot;
         start.Environment["Urls"] = $"http://127.0.0.1:{port}";
         start.Environment["Logging__LogLevel__Default"] = "Warning";
+        var started = Stopwatch.GetTimestamp();
         var process = Process.Start(start) ?? throw new InvalidOperationException("CacheBus did not start");
-        var service = new ServiceUnderTest(process, new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") }, vhost);
+        var service = new ServiceUnderTest(process, new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") }, vhost) { StartedAt = started };
         process.OutputDataReceived += (_, e) => service.Append(e.Data);
         process.ErrorDataReceived += (_, e) => service.Append(e.Data);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         return service;
     }
+
+    /// <summary>The <see cref="Stopwatch"/> timestamp just before the process was started.</summary>
+    public long StartedAt { get; private init; }
 
     /// <summary>SIGSTOP: the process keeps its state and connections but reads nothing until <see cref="Resume"/>.</summary>
     public void Pause() => Signal("-STOP");
