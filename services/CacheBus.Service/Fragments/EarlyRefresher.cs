@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using CacheBus.Service.Metrics;
 using Microsoft.Extensions.Options;
 
 namespace CacheBus.Service.Fragments;
@@ -8,20 +9,24 @@ namespace CacheBus.Service.Fragments;
 /// once <c>now - delta * beta * ln(random)</c> passes its expiry, so refreshes spread out ahead of expiry instead of
 /// all visitors missing at once. Only fragments this process warmed are tracked (at most <see cref="MaxTracked"/>).
 /// </summary>
-internal sealed class EarlyRefresher : BackgroundService
+internal sealed partial class EarlyRefresher : BackgroundService
 {
     private const int MaxTracked = 100_000;
     private static readonly TimeSpan Tick = TimeSpan.FromMilliseconds(250);
-    private readonly ConcurrentDictionary<string, WarmedFragment> _tracked = new(StringComparer.Ordinal);
+    private static readonly TimeSpan FirstRetry = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(10);
+    private readonly ConcurrentDictionary<string, Tracked> _tracked = new(StringComparer.Ordinal);
     private readonly FragmentWarmer _warmer;
     private readonly FragmentsOptions _options;
     private readonly TimeProvider _time;
+    private readonly ILogger<EarlyRefresher> _logger;
 
-    public EarlyRefresher(FragmentWarmer warmer, IOptions<FragmentsOptions> options, TimeProvider time)
+    public EarlyRefresher(FragmentWarmer warmer, IOptions<FragmentsOptions> options, TimeProvider time, ILogger<EarlyRefresher> logger)
     {
         _warmer = warmer;
         _options = options.Value;
         _time = time;
+        _logger = logger;
         warmer.Warmed += Track;
     }
 
@@ -31,22 +36,62 @@ internal sealed class EarlyRefresher : BackgroundService
         while (await timer.WaitForNextTickAsync(stoppingToken))
         {
             var now = _time.GetUtcNow();
-            var due = _tracked.Values.Where(f => IsDue(f, now)).ToList();
-            foreach (var fragment in due)
+            var due = _tracked.Values.Where(t => t.RetryAt is { } retryAt ? retryAt <= now : IsDue(t.Fragment, now)).ToList();
+            foreach (var tracked in due)
             {
-                _tracked.TryRemove(new KeyValuePair<string, WarmedFragment>(fragment.Key, fragment));
+                _tracked.TryRemove(new KeyValuePair<string, Tracked>(tracked.Fragment.Key, tracked));
             }
 
-            // A failed refresh was counted and handled by policy inside the warmer; the fragment simply expires.
-            await Task.WhenAll(due.Select(f => _warmer.WarmAsync(f.Name, f.Key, f.Url)));
+            await Task.WhenAll(due.Select(t => RefreshAsync(t, stoppingToken)));
         }
+    }
+
+    private async Task RefreshAsync(Tracked tracked, CancellationToken stoppingToken)
+    {
+        var fragment = tracked.Fragment;
+        try
+        {
+            // Warmed: the warm tracked it afresh. A failure the warmer met was counted (cachebus_warms_total) and
+            // handled by policy there; one that cannot heal (a redirect, a 404) is not retried: the fragment expires.
+            if (await _warmer.WarmAsync(fragment.Name, fragment.Key, fragment.Url) != WarmOutcome.TransientFailure)
+            {
+                return;
+            }
+        }
+        catch (Exception ex) when (_logger.Survives(ex, "early-refresh", stoppingToken))
+        {
+            // Redis away while storing (or deleting per OnFailure): the fragment is refreshed again below.
+            LogRefreshFailed(ex, fragment.Key);
+        }
+
+        RetryLater(tracked);
+    }
+
+    // A refresh that failed on something that may heal is tried again with doubling back-off (1 s up to 10 s) for as
+    // long as Redis still holds the fragment (its expiry plus the policy's stale-while-revalidate window). Past that the
+    // copy is gone and refreshing would no longer spare anyone a miss: it is dropped, counted and logged; the next
+    // visitor renders the fragment, and the next change to its row warms it again.
+    private void RetryLater(Tracked tracked)
+    {
+        var fragment = tracked.Fragment;
+        var backoff = tracked.Backoff == TimeSpan.Zero ? FirstRetry : TimeSpan.FromTicks(Math.Min(tracked.Backoff.Ticks * 2, MaxRetryDelay.Ticks));
+        var retryAt = _time.GetUtcNow() + backoff;
+        if (retryAt > fragment.Expiry + _options.Policies[fragment.Name].StaleWhileRevalidate)
+        {
+            CacheBusMetrics.Failures.WithLabels("early-refresh", "gave-up").Inc();
+            LogGaveUp(fragment.Key);
+            return;
+        }
+
+        // A warm that succeeded meanwhile (a row change) tracked the fragment afresh; that entry wins.
+        _tracked.TryAdd(fragment.Key, new Tracked(fragment, retryAt, backoff));
     }
 
     private void Track(WarmedFragment fragment)
     {
         if (_options.Policies[fragment.Name].EarlyRefreshBeta > 0 && (_tracked.Count < MaxTracked || _tracked.ContainsKey(fragment.Key)))
         {
-            _tracked[fragment.Key] = fragment;
+            _tracked[fragment.Key] = new Tracked(fragment, null, TimeSpan.Zero);
         }
     }
 
@@ -62,4 +107,13 @@ internal sealed class EarlyRefresher : BackgroundService
         return now + guard - TimeSpan.FromSeconds(delta * policy.EarlyRefreshBeta * Math.Log(1 - Random.Shared.NextDouble())) >= fragment.Expiry;
     }
 #pragma warning restore CA5394
+
+    [LoggerMessage(LogLevel.Warning, "Early refresh of {Key} failed; retrying it")]
+    private partial void LogRefreshFailed(Exception exception, string key);
+
+    [LoggerMessage(LogLevel.Warning, "Early refresh of {Key} gave up: its stored copy has expired, the next visitor renders it")]
+    private partial void LogGaveUp(string key);
+
+    /// <summary>A fragment to refresh: when early refresh picks it (<see cref="RetryAt"/> null) or when a failed refresh is tried again.</summary>
+    private sealed record Tracked(WarmedFragment Fragment, DateTimeOffset? RetryAt, TimeSpan Backoff);
 }

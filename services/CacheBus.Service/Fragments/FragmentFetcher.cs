@@ -6,7 +6,7 @@ namespace CacheBus.Service.Fragments;
 
 /// <summary>
 /// Fetches a rendered fragment from the origin, refusing anything that is not a fragment: another origin, a redirect,
-/// a non-200 status, a non-HTML body, or one too large. An error page is never stored.
+/// a non-200 status, a non-HTML body, one too large, or one cut off before its end. An error page is never stored.
 /// </summary>
 internal sealed class FragmentFetcher(HttpClient http)
 {
@@ -43,6 +43,11 @@ internal sealed class FragmentFetcher(HttpClient http)
         catch (HttpRequestException)
         {
             return FetchResult.Failed("unreachable", transient: true);
+        }
+        catch (IOException)
+        {
+            // The origin closed the connection before the body's end (HttpIOException): what arrived is never stored.
+            return FetchResult.Failed("truncated", transient: true);
         }
     }
 

@@ -49,7 +49,7 @@ internal sealed class FragmentWarmer : IAsyncDisposable
     public event Action<WarmedFragment>? Warmed;
 
     /// <summary>Warms the key and completes once a fetch that started after this call has been applied (or has failed).</summary>
-    public Task WarmAsync(string name, string key, string url)
+    public Task<WarmOutcome> WarmAsync(string name, string key, string url)
     {
         while (true)
         {
@@ -63,7 +63,7 @@ internal sealed class FragmentWarmer : IAsyncDisposable
 
                 if (flight.Pending is null)
                 {
-                    flight.Pending = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                    flight.Pending = new TaskCompletionSource<WarmOutcome>(TaskCreationOptions.RunContinuationsAsynchronously);
                     if (flight.Running is null)
                     {
                         flight.Running = RunAsync(name, key, url, flight, _stopping);
@@ -92,7 +92,7 @@ internal sealed class FragmentWarmer : IAsyncDisposable
         {
             // Changes arriving within the window join this round's single fetch.
             await Task.Delay(window, _time, ct);
-            TaskCompletionSource done;
+            TaskCompletionSource<WarmOutcome> done;
             lock (flight)
             {
                 if (flight.Pending is null)
@@ -108,8 +108,7 @@ internal sealed class FragmentWarmer : IAsyncDisposable
 
             try
             {
-                await WarmOnceAsync(name, key, url, ct);
-                done.SetResult();
+                done.SetResult(await WarmOnceAsync(name, key, url, ct));
             }
             catch (Exception ex)
             {
@@ -118,7 +117,7 @@ internal sealed class FragmentWarmer : IAsyncDisposable
         }
     }
 
-    private async Task WarmOnceAsync(string name, string key, string url, CancellationToken ct)
+    private async Task<WarmOutcome> WarmOnceAsync(string name, string key, string url, CancellationToken ct)
     {
         var policy = _options.Policies[name];
         var (concurrency, rate) = _limits[name];
@@ -138,14 +137,14 @@ internal sealed class FragmentWarmer : IAsyncDisposable
                     await _redis.GetDatabase().StringSetAsync(key, PickledString.Write(html), ttl + policy.StaleWhileRevalidate);
                     CacheBusMetrics.Warms.WithLabels(name, "warmed").Inc();
                     Warmed?.Invoke(new WarmedFragment(name, key, url, _time.GetUtcNow() + ttl, Stopwatch.GetElapsedTime(started)));
-                    return;
+                    return WarmOutcome.Warmed;
                 }
 
                 CacheBusMetrics.Warms.WithLabels(name, result.Failure!).Inc();
                 if (!result.Transient || attempt >= policy.Retries)
                 {
                     await FailAsync(policy, key);
-                    return;
+                    return result.Transient ? WarmOutcome.TransientFailure : WarmOutcome.PermanentFailure;
                 }
 
                 await Task.Delay(backoff, _time, ct);
@@ -175,10 +174,18 @@ internal sealed class FragmentWarmer : IAsyncDisposable
     {
         public Task? Running { get; set; }
 
-        public TaskCompletionSource? Pending { get; set; }
+        public TaskCompletionSource<WarmOutcome>? Pending { get; set; }
 
         public bool Retired { get; set; }
     }
+}
+
+/// <summary>How a warm ended: stored, or failed (counted, policy applied) in a way that may heal or one that will not.</summary>
+internal enum WarmOutcome
+{
+    Warmed,
+    TransientFailure,
+    PermanentFailure,
 }
 
 /// <summary>A fragment just stored: when it logically expires, and how long its fetch took (XFetch's delta).</summary>

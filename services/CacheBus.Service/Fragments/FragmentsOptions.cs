@@ -66,7 +66,7 @@ public sealed class FragmentPolicyOptions
     /// <summary>Largest fragment stored, at most <see cref="MaxMaxBytes"/>; a larger answer is a failure.</summary>
     public int MaxBytes { get; set; } = 256 * 1024;
 
-    /// <summary>Retries after a transient failure (timeout, unreachable, 5xx), with doubling back-off.</summary>
+    /// <summary>Retries after a transient failure (timeout, unreachable, 5xx, a body cut off), with doubling back-off.</summary>
     public int Retries { get; set; } = 2;
 
     public FragmentFailure OnFailure { get; set; } = FragmentFailure.Keep;

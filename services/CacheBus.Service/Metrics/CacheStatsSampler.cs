@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Net.Sockets;
 using CacheBus.Service.Memcached;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
@@ -27,9 +26,9 @@ internal sealed partial class CacheStatsSampler(
             {
                 await SampleRedisAsync();
             }
-            catch (RedisException ex)
+            catch (Exception ex) when (logger.Survives(ex, "cache-stats", stoppingToken))
             {
-                // Redis is away; readiness reports it. Keep the last figures and try next tick.
+                // Redis is away (readiness reports it): keep the last figures and try next tick.
                 LogSampleFailed(ex, "Redis");
             }
 
@@ -39,7 +38,7 @@ internal sealed partial class CacheStatsSampler(
                 {
                     await SampleMemcachedAsync(memcached.Value, stoppingToken);
                 }
-                catch (Exception ex) when (ex is IOException or SocketException or OperationCanceledException && !stoppingToken.IsCancellationRequested)
+                catch (Exception ex) when (logger.Survives(ex, "cache-stats", stoppingToken))
                 {
                     LogSampleFailed(ex, "memcached");
                 }

@@ -24,10 +24,9 @@ internal sealed partial class ReplicationLagSampler(
             {
                 await SampleSlotAsync(stoppingToken);
             }
-            catch (NpgsqlException ex)
+            catch (Exception ex) when (logger.Survives(ex, "lag-sampler", stoppingToken))
             {
                 // The database is away; the listener reports that itself. Keep the last figures and try next tick.
-                CacheBusMetrics.Failures.WithLabels("lag-sampler", ex.GetType().Name).Inc();
                 LogSampleFailed(ex);
             }
         }

@@ -1,6 +1,5 @@
 using System.Threading.Channels;
 using Microsoft.Extensions.Options;
-using StackExchange.Redis;
 
 namespace CacheBus.Service.Redis;
 
@@ -53,6 +52,11 @@ internal sealed partial class SecondEvictions(
         }
     }
 
+    // A pass that fails on a transient failure (Redis away, timing out, cut off) is neither dropped nor given up on
+    // after a while: a stale write from a reader may itself be waiting out the same outage (a partition releases
+    // buffered commands when it heals), so the pass is retried, with back-off capped at 10 s, until Redis takes it.
+    // What stays pending meanwhile is bounded by the keys evicted (the first eviction needs Redis too, so an outage
+    // schedules nothing new). A failure that cannot heal stops the host (BackgroundLoop).
     private async Task DeleteUntilDoneAsync(HashSet<string> keys, CancellationToken stoppingToken)
     {
         for (var backoff = TimeSpan.FromMilliseconds(100); ; backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, TimeSpan.TicksPerSecond * 10)))
@@ -62,9 +66,8 @@ internal sealed partial class SecondEvictions(
                 await invalidator.DeleteAsync(keys);
                 return;
             }
-            catch (RedisException ex)
+            catch (Exception ex) when (logger.Survives(ex, "second-eviction", stoppingToken))
             {
-                // Redis is away: keep the pass and try again rather than leave a stale-set window open.
                 LogRetry(ex, keys.Count, backoff);
                 await Task.Delay(backoff, time, stoppingToken);
             }

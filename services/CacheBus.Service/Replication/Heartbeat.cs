@@ -1,4 +1,3 @@
-using CacheBus.Service.Metrics;
 using Microsoft.Extensions.Options;
 using Npgsql;
 
@@ -38,10 +37,9 @@ internal sealed partial class Heartbeat(
                 await using var command = db.CreateCommand($"SELECT pg_logical_emit_message(true, '{Prefix}', '')");
                 await command.ExecuteNonQueryAsync(stoppingToken);
             }
-            catch (NpgsqlException ex)
+            catch (Exception ex) when (logger.Survives(ex, "heartbeat", stoppingToken))
             {
                 // The listener reports an unreachable database itself; the next tick tries again.
-                CacheBusMetrics.Failures.WithLabels("heartbeat", ex.GetType().Name).Inc();
                 LogHeartbeatFailed(ex);
             }
         }

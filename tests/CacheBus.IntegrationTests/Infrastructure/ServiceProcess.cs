@@ -51,6 +51,8 @@ internal sealed class ServiceProcess : IAsyncDisposable
         }
     }
 
+    public bool HasExited => _process.HasExited;
+
     public static ServiceProcess Start(IDictionary<string, string?> settings, params string[] args) => new(settings, args);
 
     /// <summary>Runs a command of the program (explain, invalidate) to its end.</summary>
