@@ -11,7 +11,6 @@ which CacheBus applies harmlessly.
 """
 import datetime
 import json
-import sqlite3
 import uuid
 
 from cachebus_django import amqp_batch, failures, outbox
@@ -36,7 +35,7 @@ def publish_or_keep(intent):
     """Runs in on_commit, after the commit: a failure here is logged and counted, never raised into the request."""
     try:
         body = json.dumps(envelope(intent))
-        kept = _keep(body)
+        kept = outbox.try_add(outbox.INTENTS, body, "keeping an intent; publishing it directly")
         if kept and not _backoff.allows():
             return
         _flush(cachebus_setting("REQUEST_FLUSH_LIMIT"), unkept=[] if kept else [body])
@@ -53,7 +52,7 @@ def flush_outbox():
 
 def _flush(limit, unkept):
     """Publishes the oldest waiting intents (at most `limit`), then `unkept` (intents the outbox could not keep)."""
-    waiting = _waiting(limit)
+    waiting = outbox.try_oldest(outbox.INTENTS, limit, "reading the waiting intents")
     bodies = [body for _, body in waiting] + unkept
     if not bodies:
         return
@@ -68,36 +67,9 @@ def _flush(limit, unkept):
     else:
         _backoff.failed(cachebus_setting("AMQP_RETRY_AFTER"))
         failures.record("rabbitmq", error, f"publishing {len(bodies)} intent(s)")
-    _forget([row_id for index, (row_id, _) in enumerate(waiting) if index in confirmed])
+    outbox.try_remove(outbox.INTENTS, [row_id for index, (row_id, _) in enumerate(waiting) if index in confirmed],
+                      "removing published intents")
     lost = [body for index, body in enumerate(unkept, start=len(waiting)) if index not in confirmed]
     for body in lost:
         failures.logger.error("CacheBus: an intent was lost (the outbox could not keep it, the broker did not "
                               "confirm it): %s", json.loads(body)["message"])
-
-
-# The outbox failing (a full disk, a path the process may not write) must not fail the request either.
-
-def _keep(body):
-    try:
-        outbox.add(outbox.INTENTS, body)
-        return True
-    except (sqlite3.Error, OSError) as error:
-        failures.record("outbox", error, "keeping an intent; publishing it directly")
-        return False
-
-
-def _waiting(limit):
-    try:
-        return outbox.oldest(outbox.INTENTS, limit)
-    except (sqlite3.Error, OSError) as error:
-        failures.record("outbox", error, "reading the waiting intents")
-        return []
-
-
-def _forget(row_ids):
-    if not row_ids:
-        return
-    try:
-        outbox.remove(outbox.INTENTS, row_ids)
-    except (sqlite3.Error, OSError) as error:  # they are published again later: an intent applies twice harmlessly
-        failures.record("outbox", error, "removing published intents")

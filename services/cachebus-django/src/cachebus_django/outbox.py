@@ -7,6 +7,7 @@ import contextlib
 import os
 import sqlite3
 
+from cachebus_django import failures
 from cachebus_django.settings import cachebus_setting
 
 INTENTS = "outbox"  # intents for the broker (the AMQP transport)
@@ -34,6 +35,38 @@ def remove(table, ids):
 def count(table):
     with _open() as db:
         return db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+
+
+# The same operations for a request's path: the outbox failing (a full disk, a path the process may not write) must
+# not fail the request either. Each records the failure with what it was doing and answers what the caller can use.
+
+def try_add(table, body, doing):
+    """True when the body is kept; False (recorded) when the outbox could not keep it."""
+    try:
+        add(table, body)
+        return True
+    except (sqlite3.Error, OSError) as error:
+        failures.record("outbox", error, doing)
+        return False
+
+
+def try_oldest(table, limit, doing):
+    """The oldest waiting entries, or none (recorded) when the outbox cannot be read."""
+    try:
+        return oldest(table, limit)
+    except (sqlite3.Error, OSError) as error:
+        failures.record("outbox", error, doing)
+        return []
+
+
+def try_remove(table, ids, doing):
+    """Removes sent entries; if it cannot (recorded), they are sent again later, which applies twice harmlessly."""
+    if not ids:
+        return
+    try:
+        remove(table, ids)
+    except (sqlite3.Error, OSError) as error:
+        failures.record("outbox", error, doing)
 
 
 @contextlib.contextmanager

@@ -8,7 +8,6 @@ waiting ones first, in order, in the same round trip (as does `manage.py cachebu
 not know that session and cannot revoke it; `manage.py cachebus_check` reports how many wait.
 """
 import json
-import sqlite3
 
 from cachebus_django import failures, outbox
 from cachebus_django.settings import cachebus_setting
@@ -67,7 +66,8 @@ def flush(limit=None):
 def _apply(operations):
     import redis
     if _backoff.allows():
-        waiting = _waiting()
+        waiting = outbox.try_oldest(outbox.REGISTRATIONS, cachebus_setting("REQUEST_FLUSH_LIMIT"),
+                                    "reading the waiting session registry operations")
         try:
             _send([json.loads(body) for _, body in waiting] + operations)
         except redis.RedisError as error:
@@ -75,7 +75,8 @@ def _apply(operations):
             failures.record("redis", error, "updating the session registry")
         else:
             _backoff.succeeded()
-            _forget([row_id for row_id, _ in waiting])
+            outbox.try_remove(outbox.REGISTRATIONS, [row_id for row_id, _ in waiting],
+                              "removing sent session registry operations")
             return
     for operation in operations:
         _keep(operation)
@@ -90,29 +91,7 @@ def _send(operations):
     pipeline.execute()
 
 
-# The outbox failing (a full disk, a path the process may not write) must not fail the login either.
-
-def _waiting():
-    try:
-        return outbox.oldest(outbox.REGISTRATIONS, cachebus_setting("REQUEST_FLUSH_LIMIT"))
-    except (sqlite3.Error, OSError) as error:
-        failures.record("outbox", error, "reading the waiting session registry operations")
-        return []
-
-
-def _forget(row_ids):
-    if not row_ids:
-        return
-    try:
-        outbox.remove(outbox.REGISTRATIONS, row_ids)
-    except (sqlite3.Error, OSError) as error:  # they are sent again later: a set operation applies twice harmlessly
-        failures.record("outbox", error, "removing sent session registry operations")
-
-
 def _keep(operation):
-    try:
-        outbox.add(outbox.REGISTRATIONS, json.dumps(operation))
-    except (sqlite3.Error, OSError) as error:
-        failures.record("outbox", error, "keeping a session registry operation")
+    if not outbox.try_add(outbox.REGISTRATIONS, json.dumps(operation), "keeping a session registry operation"):
         failures.logger.error("CacheBus: a session registry operation for %s was lost; CacheBus cannot revoke that "
                               "session", operation["key"])
