@@ -13,6 +13,8 @@
 #                                     stop one server `up` started, keeping its data
 #                                     (fault tests; `up` starts it again)
 #
+#   compose/local/servers.sh fresh-vhost
+#                                     empty RabbitMQ's vhost (test.sh: queues of earlier runs)
 #   compose/local/servers.sh psql ARGS...
 #                                     psql as the admin (postgres) over the local socket
 #
@@ -460,6 +462,20 @@ cmd_stop() { # NAME
     log "$1 stopped"
 }
 
+# Queues outlive the services that declared them: a queue whose consumer is off keeps collecting messages, and the
+# next service that consumes it would first work through them. A test run starts from an empty vhost.
+cmd_fresh_vhost() {
+    if ! rabbit_ours >/dev/null; then
+        log "RabbitMQ was not started by this script: its vhost is left as it is"
+        return 0
+    fi
+    local ctl=(timeout 60 rabbitmqctl -q -n "$RABBIT_NODE")
+    "${ctl[@]}" delete_vhost "$RABBIT_VHOST" >&2 || true
+    "${ctl[@]}" add_vhost "$RABBIT_VHOST" >&2 || die "rabbitmqctl add_vhost failed"
+    "${ctl[@]}" set_permissions -p "$RABBIT_VHOST" "$RABBIT_USER" '.*' '.*' '.*' >&2 || die "rabbitmqctl set_permissions failed"
+    log "vhost $RABBIT_VHOST emptied"
+}
+
 # ---------------------------------------------------------------- env/status
 # What the tests and run.sh read. No PGPASSWORD or PGUSER: Npgsql and libpq would pick them up silently and hide a
 # connection that forgot its password.
@@ -489,7 +505,7 @@ cmd_status() {
 }
 
 # ---------------------------------------------------------------- main
-usage() { echo "usage: $0 up|down|env|status|stop redis|memcached|rabbitmq|postgres|psql ARGS..." >&2; exit 2; }
+usage() { echo "usage: $0 up|down|env|status|fresh-vhost|stop redis|memcached|rabbitmq|postgres|psql ARGS..." >&2; exit 2; }
 
 # One `up`/`down` at a time (several sessions or test runs may call `up`).
 take_lock() {
@@ -506,5 +522,6 @@ case "${1:-}" in
     status) cmd_status ;;
     stop) take_lock; cmd_stop "${2:-}" ;;
     psql) shift; admin_psql "$@" ;;
+    fresh-vhost) take_lock; cmd_fresh_vhost ;;
     *) usage ;;
 esac

@@ -9,6 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 eval "$(compose/local/servers.sh up)"
+compose/local/servers.sh fresh-vhost
 
 # Python suites run on Debian's interpreter and packages (PyPI is not reachable from CI).
 python_packages=(python3-django python3-django-redis python3-pytest python3-psycopg2 python3-redis python3-pika python3-pymemcache)

@@ -18,13 +18,18 @@ public sealed class BackgroundLoopFaultTests : IAsyncLifetime
     private readonly int _port = FreePorts.Next();
     private readonly RawOrigin _origin = new();
     private TestDatabase _database = null!;
+    private TestVhost _vhost = null!;
 
-    public async ValueTask InitializeAsync() =>
+    public async ValueTask InitializeAsync()
+    {
         _database = await TestDatabase.CreateAsync(TestContext.Current.CancellationToken);
+        _vhost = await TestVhost.CreateAsync();
+    }
 
     public async ValueTask DisposeAsync()
     {
         _origin.Dispose();
+        await _vhost.DisposeAsync();
         await _database.DisposeAsync();
     }
 
@@ -140,6 +145,7 @@ public sealed class BackgroundLoopFaultTests : IAsyncLifetime
     {
         var settings = CacheBusService.Settings(_database);
         settings["ConnectionStrings:Redis"] = redis;
+        settings["ConnectionStrings:RabbitMq"] = _vhost.Url;
         settings["Urls"] = $"http://127.0.0.1:{_port}";
         settings["CacheBus:Redis:SecondEvictionDelay"] = "00:00:03";
         settings["CacheBus:Django:Caches:default:Version"] = "1";
