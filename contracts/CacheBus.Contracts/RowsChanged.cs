@@ -4,8 +4,10 @@ using MassTransit;
 namespace CacheBus.Contracts;
 
 /// <summary>
-/// Committed row changes, in commit order. One message carries many changes so the listener can keep up with
-/// PostgreSQL's decoding rate; consumers must treat every change as possibly delivered more than once.
+/// Committed row changes with their column values, in commit order, for subscribers other than CacheBus's own
+/// consumers (which receive <see cref="KeysInvalidated"/>, <see cref="SessionsChanged"/> and
+/// <see cref="FragmentsToWarm"/>). Published only for tables whose rules set <c>PublishRows</c>; then every column
+/// travels. Consumers must treat every change as possibly delivered more than once.
 /// </summary>
 [MessageUrn("cachebus:rows-changed:v1")]
 [EntityName("cachebus.rows-changed")]

@@ -119,7 +119,7 @@ public sealed class FaultTests(ITestOutputHelper output) : IAsyncLifetime
         await using var connection = await factory.CreateConnectionAsync();
         await using var channel = await connection.CreateChannelAsync();
         var properties = new BasicProperties { ContentType = "application/vnd.masstransit+json", MessageId = messageId };
-        await channel.BasicPublishAsync("cachebus.rows-changed", "", false, properties, "{\"messageId\": \"not json"u8.ToArray());
+        await channel.BasicPublishAsync("cachebus.keys-invalidated", "", false, properties, "{\"messageId\": \"not json"u8.ToArray());
 
         var inErrorQueue = false;
         var deadline = DateTime.UtcNow.AddSeconds(30);

@@ -1,8 +1,5 @@
-using CacheBus.Contracts;
 using CacheBus.IntegrationTests.Infrastructure;
 using CacheBus.Service.Metrics;
-using MassTransit;
-using Microsoft.Extensions.DependencyInjection;
 using StackExchange.Redis;
 
 namespace CacheBus.IntegrationTests;
@@ -82,35 +79,34 @@ public sealed class TagsAndNamespacesTests(TagRulesFixture fixture) : IClassFixt
     }
 
     [Fact]
-    public async Task Consume_KeyTouchedManyTimesInOneBatch_IsDeletedOnce_AndTheBatchsKeysGoInOneCommand()
+    public async Task Transaction_KeyTouchedManyTimes_IsSentOnce_AndTheTransactionsKeysGoInOneCommand()
     {
         var users = new[] { UniqueIds.Next(), UniqueIds.Next(), UniqueIds.Next() };
+        // The inserts evict the keys too: once that is seen, only the transaction below can evict them again.
+        await fixture.Redis.SetAsync([.. users.Select(user => $"profile:{user}")]);
+        foreach (var user in users)
+        {
+            await fixture.Database.ExecuteAsync("INSERT INTO profiles (user_id, display_name) VALUES ($1, 'Ada')", user);
+        }
+
+        await fixture.Redis.AssertEvictedAsync([.. users.Select(user => $"profile:{user}")]);
         foreach (var user in users)
         {
             await fixture.Redis.SetAsync($"profile:{user}");
         }
 
-        // A hundred changes to the first profile, one to each of the others.
-        var changes = Enumerable.Repeat(users[0], 100).Concat(users[1..]).Select(user => new RowChange
-        {
-            Schema = "public",
-            Table = "profiles",
-            Operation = RowOperation.Update,
-            Key = new Dictionary<string, string?> { ["user_id"] = $"{user}" },
-            NewValues = new Dictionary<string, string?> { ["user_id"] = $"{user}", ["display_name"] = "Ada" },
-            CommitLsn = "0/1",
-            CommitTime = DateTimeOffset.UtcNow,
-            TransactionId = 1,
-        });
         var deletesBefore = await DeleteCallsAsync();
         var keysBefore = CacheBusMetrics.Evictions.WithLabels("redis", "key").Value;
 
-        await fixture.Service.Services.GetRequiredService<IBus>().Publish(new RowsChanged { Changes = [.. changes] }, TestContext.Current.CancellationToken);
+        // A hundred changes to the first profile, one to each of the others, in one transaction.
+        var updates = Enumerable.Repeat(users[0], 100).Concat(users[1..]).Select(user => $"UPDATE profiles SET display_name = display_name || '.' WHERE user_id = {user};");
+        await fixture.Database.ExecuteAsync($"DO $$ BEGIN {string.Concat(updates)} END $$");
         await fixture.Redis.AssertEvictedAsync([.. users.Select(user => $"profile:{user}")]);
 
-        // profiles has one rule, profile:{user_id}: 102 changes name 3 keys, deleted by one UNLINK.
+        // profiles has one rule, profile:{user_id}: 102 changes name 3 keys, sent once each and deleted by one UNLINK.
         await Eventually.AssertAsync(
             () => Task.FromResult(CacheBusMetrics.Evictions.WithLabels("redis", "key").Value - keysBefore == 3), "3 keys counted as evicted");
+        Assert.Equal(3, CacheBusMetrics.Evictions.WithLabels("redis", "key").Value - keysBefore);
         Assert.Equal(deletesBefore + 1, await DeleteCallsAsync());
     }
 

@@ -54,7 +54,8 @@ internal static class InvalidateCommand
 
         try
         {
-            var done = await invalidator.ApplyAsync(targets);
+            string[] Of(TargetKind kind) => [.. targets.Where(t => t.Kind == kind).Select(t => t.RedisKey).Distinct()];
+            var done = await invalidator.ApplyAsync(Of(TargetKind.Key), Of(TargetKind.Tag), Of(TargetKind.Namespace));
             await console.Output.WriteLineAsync(
                 $"deleted {done.KeysDeleted} of {done.Keys} keys, emptied {done.Tags} tags ({done.TagMembersDeleted} keys), bumped {done.Namespaces} namespaces");
             return 0;

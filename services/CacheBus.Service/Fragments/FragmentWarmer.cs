@@ -48,6 +48,9 @@ internal sealed class FragmentWarmer : IAsyncDisposable
     /// <summary>Raised after each successful warm, with what the early refresher needs to know.</summary>
     public event Action<WarmedFragment>? Warmed;
 
+    /// <summary>True when the fragment has a TTL policy here, so it can be warmed.</summary>
+    public bool HasPolicy(string name) => _options.Policies.ContainsKey(name);
+
     /// <summary>Warms the key and completes once a fetch that started after this call has been applied (or has failed).</summary>
     public Task<WarmOutcome> WarmAsync(string name, string key, string url)
     {

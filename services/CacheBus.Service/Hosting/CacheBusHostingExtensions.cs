@@ -36,7 +36,8 @@ public static class CacheBusHostingExtensions
 
         var role = builder.Configuration.GetSection(CacheBusOptions.Section).Get<CacheBusOptions>()?.Role ?? CacheBusRole.All;
         var memcached = !string.IsNullOrWhiteSpace(builder.Configuration[$"{ConnectionStringsOptions.Section}:Memcached"]);
-        var sessions = role.HasFlag(CacheBusRole.Consumers) && !string.IsNullOrWhiteSpace(builder.Configuration[$"{SessionsOptions.Section}:Table"]);
+        var sessionsTable = !string.IsNullOrWhiteSpace(builder.Configuration[$"{SessionsOptions.Section}:Table"]);
+        var sessions = role.HasFlag(CacheBusRole.Consumers) && sessionsTable;
         var warming = role.HasFlag(CacheBusRole.Consumers) && builder.Configuration.GetSection($"{FragmentsOptions.Section}:Policies").GetChildren().Any();
         services.AddOptions<FragmentsOptions>().BindConfiguration(FragmentsOptions.Section).ValidateOnStart();
         services.AddSingleton<IValidateOptions<FragmentsOptions>, FragmentsOptionsValidator>();
@@ -91,7 +92,6 @@ public static class CacheBusHostingExtensions
 
             if (sessions)
             {
-                services.AddSingleton<SessionPolicy>();
                 services.AddSingleton<ProfileSnapshots>();
                 services.AddSingleton<SessionRegistries>();
             }
@@ -105,6 +105,12 @@ public static class CacheBusHostingExtensions
             }
             services.AddSingleton<SecondEvictions>();
             services.AddHostedService(sp => sp.GetRequiredService<SecondEvictions>());
+        }
+
+        // The listener decides what a profile change means for sessions; the consumer applies it with the same keys.
+        if (sessionsTable)
+        {
+            services.AddSingleton<SessionPolicy>();
         }
 
         if (role.HasFlag(CacheBusRole.Listener))

@@ -1,6 +1,5 @@
 using CacheBus.Contracts;
 using CacheBus.Service.Metrics;
-using CacheBus.Service.Rules;
 using MassTransit;
 
 namespace CacheBus.Service.Redis;
@@ -16,11 +15,7 @@ internal sealed class InvalidationRequestedConsumer(RedisInvalidator invalidator
         var intent = context.Message;
         IntentCheck.ThrowIfUnusable(intent);
 
-        var done = await invalidator.ApplyAsync([
-            .. intent.Keys.Select(k => new Target(TargetKind.Key, k, "intent")),
-            .. intent.Tags.Select(t => new Target(TargetKind.Tag, t, "intent")),
-            .. intent.Namespaces.Select(n => new Target(TargetKind.Namespace, n, "intent")),
-        ]);
+        var done = await invalidator.ApplyAsync([.. intent.Keys.Distinct()], [.. intent.Tags.Distinct()], [.. intent.Namespaces.Distinct()]);
         CacheBusMetrics.Evictions.WithLabels("redis", "key").Inc(done.Keys);
         CacheBusMetrics.MessagesConsumed.WithLabels("redis-intents").Inc();
     }

@@ -1,51 +1,39 @@
 using CacheBus.Contracts;
 using CacheBus.Service.Metrics;
-using CacheBus.Service.Rules;
 using MassTransit;
 using StackExchange.Redis;
 
 namespace CacheBus.Service.Redis;
 
 /// <summary>
-/// Applies what a batch of row changes invalidates in Redis: keys, tags, namespaces, pages and fragments. The
-/// message is acknowledged only after Redis answered every command. Everything it does is idempotent (deleting a
-/// key twice, emptying a tag twice, or bumping a generation once more only costs a cache miss), so a redelivered
-/// batch does no harm.
+/// Applies what committed changes invalidate in Redis: the listener already applied the rules, so the message holds
+/// final keys, tags and namespaces. It is acknowledged only after Redis answered every command. Everything it does is
+/// idempotent (deleting a key twice, emptying a tag twice, or bumping a generation once more only costs a cache
+/// miss), so a redelivered message does no harm.
 /// </summary>
-internal sealed class RedisEvictionConsumer(RuleSet rules, RedisInvalidator invalidator, SecondEvictions secondEvictions, TimeProvider time)
-    : IConsumer<RowsChanged>
+internal sealed class RedisEvictionConsumer(RedisInvalidator invalidator, SecondEvictions secondEvictions, TimeProvider time)
+    : IConsumer<KeysInvalidated>
 {
     private const string Name = "redis";
 
-    public async Task Consume(ConsumeContext<RowsChanged> context)
+    public async Task Consume(ConsumeContext<KeysInvalidated> context)
     {
-        var targets = new HashSet<Target>();
-        rules.Collect(context.Message.Changes, targets);
-        targets.RemoveWhere(t => t.Kind == TargetKind.Warm); // the fragment warmer overwrites these; deleting would race it
-        if (targets.Count > 0)
+        var message = context.Message;
+        try
         {
-            try
-            {
-                var done = await invalidator.ApplyAsync(targets);
-                CacheBusMetrics.Evictions.WithLabels(Name, "key").Inc(done.Keys);
-                CacheBusMetrics.Evictions.WithLabels(Name, "tag").Inc(done.Tags);
-                CacheBusMetrics.Evictions.WithLabels(Name, "namespace").Inc(done.Namespaces);
-            }
-            catch (Exception ex) when (ex is RedisException or TimeoutException)
-            {
-                CacheBusMetrics.Failures.WithLabels(Name, ex.GetType().Name).Inc();
-                throw; // MassTransit retries, then moves the message to the error queue with this reason
-            }
-
-            secondEvictions.Schedule(targets.Where(t => t.Kind == TargetKind.Key).Select(t => t.RedisKey).Distinct());
+            var done = await invalidator.ApplyAsync(message.Keys, message.Tags, message.Namespaces);
+            CacheBusMetrics.Evictions.WithLabels(Name, "key").Inc(done.Keys);
+            CacheBusMetrics.Evictions.WithLabels(Name, "tag").Inc(done.Tags);
+            CacheBusMetrics.Evictions.WithLabels(Name, "namespace").Inc(done.Namespaces);
+        }
+        catch (Exception ex) when (ex is RedisException or TimeoutException)
+        {
+            CacheBusMetrics.Failures.WithLabels(Name, ex.GetType().Name).Inc();
+            throw; // MassTransit retries, then moves the message to the error queue with this reason
         }
 
+        secondEvictions.Schedule(message.Keys);
         CacheBusMetrics.MessagesConsumed.WithLabels(Name).Inc();
-        var now = time.GetUtcNow();
-        var latency = CacheBusMetrics.CommitToApplied.WithLabels(Name);
-        foreach (var change in context.Message.Changes)
-        {
-            latency.Observe((now - change.CommitTime).TotalSeconds);
-        }
+        CacheBusMetrics.CommitToApplied.WithLabels(Name).Observe((time.GetUtcNow() - message.CommitTime).TotalSeconds, Math.Max(message.Changes, 1));
     }
 }

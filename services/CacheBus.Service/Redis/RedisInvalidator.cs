@@ -1,11 +1,10 @@
-using CacheBus.Service.Rules;
 using StackExchange.Redis;
 
 namespace CacheBus.Service.Redis;
 
 /// <summary>
-/// Applies invalidation targets to Redis: deletes keys, empties tags, bumps namespace generations. Every command is
-/// sent before any is awaited (one pipeline), and a key named many times is deleted once. Keys go many to an UNLINK:
+/// Applies invalidations to Redis: deletes keys, empties tags, bumps namespace generations. Every command is sent
+/// before any is awaited (one pipeline). Keys go many to an UNLINK:
 /// one command for a batch's keys costs Redis and the client far less than one command per key.
 /// </summary>
 internal sealed class RedisInvalidator(IConnectionMultiplexer redis)
@@ -21,23 +20,10 @@ internal sealed class RedisInvalidator(IConnectionMultiplexer redis)
         return #members
         """);
 
-    public async Task<InvalidationCounts> ApplyAsync(IEnumerable<Target> targets)
+    /// <summary>Deletes the keys, empties the tags and bumps the namespaces, each named once (the listener and the app send them so).</summary>
+    public async Task<InvalidationCounts> ApplyAsync(IReadOnlyCollection<string> keys, IReadOnlyCollection<string> tags, IReadOnlyCollection<string> namespaces)
     {
         var database = redis.GetDatabase();
-        var keys = new HashSet<string>(StringComparer.Ordinal);
-        var tags = new HashSet<string>(StringComparer.Ordinal);
-        var namespaces = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var target in targets)
-        {
-            _ = target.Kind switch
-            {
-                TargetKind.Key or TargetKind.Warm => keys.Add(target.RedisKey), // by hand, a warmed fragment is simply deleted
-                TargetKind.Tag => tags.Add(target.RedisKey),
-                TargetKind.Namespace => namespaces.Add(target.RedisKey),
-                _ => throw new ArgumentOutOfRangeException(nameof(targets), target.Kind, "unknown target kind"),
-            };
-        }
-
         var deletes = Unlink(database, keys);
         var emptied = tags.Select(tag => database.ScriptEvaluateAsync(EmptyTag, new { tag = (RedisKey)tag })).ToList();
         var bumps = namespaces.Select(ns => database.StringIncrementAsync(ns)).ToList();

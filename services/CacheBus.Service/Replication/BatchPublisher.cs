@@ -3,18 +3,23 @@ using CacheBus.Contracts;
 using CacheBus.Service.Metrics;
 using MassTransit;
 using Microsoft.Extensions.Options;
+using CacheBus.Service.Rules;
+using CacheBus.Service.Sessions;
 using NpgsqlTypes;
 
 namespace CacheBus.Service.Replication;
 
 /// <summary>
-/// Publishes decoded changes in batches with many publishes in flight, and reports a WAL position as safe only when
-/// every change up to it has been confirmed by the broker: a transaction's end is confirmed after its last batch and
-/// every earlier batch are confirmed, never before.
+/// Turns decoded changes into invalidation messages (<see cref="OutgoingBatch"/>) and publishes them with many
+/// publishes in flight, and reports a WAL position as safe only when every message up to it has been confirmed by the
+/// broker: a transaction's end is confirmed after its last message and every earlier one are confirmed, never before.
+/// Rules are applied here, on the publishing side of the channel, so the decoding loop (the stream's serial ceiling)
+/// does nothing but decode.
 /// </summary>
-internal sealed class BatchPublisher(IBus bus, ReplicationState state, IOptions<ReplicationOptions> options)
+internal sealed class BatchPublisher(IBus bus, RuleSet rules, ReplicationState state, IOptions<ReplicationOptions> options, SessionPolicy? sessions = null)
 {
     private readonly int _maxBatch = options.Value.MaxBatchSize;
+    private readonly int _maxBytes = options.Value.MaxMessageBytes;
     private readonly int _maxInFlight = options.Value.MaxPublishesInFlight;
     private readonly TimeSpan _publishTimeout = options.Value.PublishTimeout;
 
@@ -22,7 +27,7 @@ internal sealed class BatchPublisher(IBus bus, ReplicationState state, IOptions<
     public async Task RunAsync(ChannelReader<StreamItem> reader, Action<NpgsqlLogSequenceNumber> confirm, CancellationToken ct)
     {
         var inFlight = new Queue<InFlight>(); // in the order they were started
-        var batch = new List<RowChange>(_maxBatch);
+        var batch = new OutgoingBatch(rules, sessions, _maxBatch, _maxBytes);
         NpgsqlLogSequenceNumber? safeEnd = null;
         Task<bool>? waitToRead = null;
         while (true)
@@ -30,7 +35,7 @@ internal sealed class BatchPublisher(IBus bus, ReplicationState state, IOptions<
             // Take what is already decoded, up to a full batch: under load batches grow, when idle they leave at once.
             // An application's intent ends the batch, so it is published after the changes committed before it.
             InvalidationRequested? intent = null;
-            while (batch.Count < _maxBatch && intent is null && reader.TryRead(out var item))
+            while (!batch.IsFull && intent is null && reader.TryRead(out var item))
             {
                 if (item.Change is { } change)
                 {
@@ -42,23 +47,31 @@ internal sealed class BatchPublisher(IBus bus, ReplicationState state, IOptions<
                 }
                 else
                 {
+                    batch.EndTransaction();
                     safeEnd = item.CommitEnd;
                 }
             }
 
-            if (batch.Count > 0 || safeEnd is not null)
+            // A message ends where a transaction does, unless the transaction outgrows it (or an intent comes first):
+            // a transaction whose end is not decoded yet waits for it, so its keys leave together.
+            if (!batch.InTransaction || batch.IsFull || intent is not null)
             {
-                inFlight.Enqueue(batch.Count > 0
-                    ? new InFlight(PublishAsync(new RowsChanged { Changes = batch }, ct), safeEnd, batch[0].CommitTime)
-                    : new InFlight(Task.CompletedTask, safeEnd, null));
-                batch = new List<RowChange>(_maxBatch);
-                safeEnd = null;
+                var firstCommit = batch.OldestCommit;
+                foreach (var message in batch.Take())
+                {
+                    inFlight.Enqueue(new InFlight(PublishAsync(message, ct), null, firstCommit, message.GetType().Name));
+                }
+
+                if (safeEnd is not null)
+                {
+                    inFlight.Enqueue(new InFlight(Task.CompletedTask, safeEnd, null, null)); // confirmed once all before it are
+                    safeEnd = null;
+                }
             }
 
             if (intent is not null)
             {
-                inFlight.Enqueue(new InFlight(PublishAsync(intent, ct), null, null));
-                CacheBusMetrics.MessagesPublished.WithLabels(nameof(InvalidationRequested)).Inc();
+                inFlight.Enqueue(new InFlight(PublishAsync(intent, ct), null, null, nameof(InvalidationRequested)));
             }
 
             await ConfirmCompletedAsync(inFlight, confirm);
@@ -90,8 +103,7 @@ internal sealed class BatchPublisher(IBus bus, ReplicationState state, IOptions<
     }
 
     // A publish the broker never confirms fails the session (a TimeoutException) instead of stalling it forever.
-    private Task PublishAsync<T>(T message, CancellationToken ct)
-        where T : class => bus.Publish(message, ct).WaitAsync(_publishTimeout, ct);
+    private Task PublishAsync(object message, CancellationToken ct) => bus.Publish(message, ct).WaitAsync(_publishTimeout, ct);
 
     private async Task ConfirmCompletedAsync(Queue<InFlight> inFlight, Action<NpgsqlLogSequenceNumber> confirm)
     {
@@ -100,9 +112,9 @@ internal sealed class BatchPublisher(IBus bus, ReplicationState state, IOptions<
         {
             var done = inFlight.Dequeue();
             await done.Publish; // a failed publish ends the session here; nothing after it is confirmed
-            if (done.FirstCommit is not null)
+            if (done.Message is { } message)
             {
-                CacheBusMetrics.MessagesPublished.WithLabels(nameof(RowsChanged)).Inc();
+                CacheBusMetrics.MessagesPublished.WithLabels(message).Inc();
             }
 
             newest = done.SafeEnd ?? newest;
@@ -116,5 +128,5 @@ internal sealed class BatchPublisher(IBus bus, ReplicationState state, IOptions<
         state.OldestUnconfirmedCommit = inFlight.FirstOrDefault(p => p.FirstCommit is not null).FirstCommit;
     }
 
-    private readonly record struct InFlight(Task Publish, NpgsqlLogSequenceNumber? SafeEnd, DateTimeOffset? FirstCommit);
+    private readonly record struct InFlight(Task Publish, NpgsqlLogSequenceNumber? SafeEnd, DateTimeOffset? FirstCommit, string? Message);
 }

@@ -9,8 +9,9 @@ using Npgsql.Replication.PgOutput.Messages;
 namespace CacheBus.Service.Replication;
 
 /// <summary>
-/// Turns pgoutput messages into contract row changes. Values are copied out at once: Npgsql reads the stream as
-/// it goes, so a value not read before the next message is gone.
+/// Turns pgoutput messages into row changes holding only the columns CacheBus reads (<see cref="TableSchema.Decoded"/>);
+/// the other values are skipped without being decoded, which is most of a wide row's cost. Values are copied out at
+/// once: Npgsql reads the stream as it goes, so a value not read before the next message is gone.
 /// </summary>
 internal sealed class ChangeDecoder(IReadOnlyDictionary<TableName, TableSchema> tables)
 {
@@ -19,6 +20,10 @@ internal sealed class ChangeDecoder(IReadOnlyDictionary<TableName, TableSchema> 
 
     private static readonly string[] OperationLabels = ["insert", "update", "delete", "truncate"];
     private readonly Dictionary<(TableName, RowOperation), Prometheus.Counter.Child> _received = [];
+
+    // By relation id, from the Relation message PostgreSQL sends before a table's first row in a session and after
+    // every change of its columns: the table's schema and which columns to decode (null: all).
+    private readonly Dictionary<uint, (TableSchema? Schema, bool[]? Decode, int Decoded)> _relations = [];
     private uint _xid;
     private DateTimeOffset _commitTime;
     private string _commitLsn = "0/0";
@@ -28,6 +33,11 @@ internal sealed class ChangeDecoder(IReadOnlyDictionary<TableName, TableSchema> 
     {
         switch (message)
         {
+            case RelationMessage relation:
+                var published = tables.GetValueOrDefault(new TableName(relation.Namespace, relation.RelationName));
+                bool[]? decode = published?.Decoded is { } decoded ? [.. relation.Columns.Select(c => decoded.Contains(c.ColumnName))] : null;
+                _relations[relation.RelationId] = (published, decode, decode?.Count(d => d) ?? 0);
+                break;
             case BeginMessage begin:
                 _xid = begin.TransactionXid;
                 _commitTime = new DateTimeOffset(begin.TransactionCommitTimestamp, TimeSpan.Zero);
@@ -96,8 +106,7 @@ internal sealed class ChangeDecoder(IReadOnlyDictionary<TableName, TableSchema> 
         return child;
     }
 
-    private TableSchema? Schema(RelationMessage relation) =>
-        tables.GetValueOrDefault(new TableName(relation.Namespace, relation.RelationName));
+    private TableSchema? Schema(RelationMessage relation) => _relations.GetValueOrDefault(relation.RelationId).Schema;
 
     private async ValueTask<RowChange> UpdateAsync(TableSchema schema, UpdateMessage update, CancellationToken ct)
     {
@@ -159,15 +168,17 @@ internal sealed class ChangeDecoder(IReadOnlyDictionary<TableName, TableSchema> 
     };
 
     // A key tuple ('K') carries every column, the non-key ones as NULL: only the key columns are real values.
-    private static async ValueTask<Row> ReadAsync(ReplicationTuple tuple, RelationMessage relation, bool keyOnly, CancellationToken ct)
+    private async ValueTask<Row> ReadAsync(ReplicationTuple tuple, RelationMessage relation, bool keyOnly, CancellationToken ct)
     {
-        var values = new Dictionary<string, string?>(tuple.NumColumns, StringComparer.Ordinal);
+        var (_, decode, decoded) = _relations[relation.RelationId];
+        var values = new Dictionary<string, string?>(decode is null ? tuple.NumColumns : decoded, StringComparer.Ordinal);
         List<string>? unchangedToast = null;
         var i = 0;
         await foreach (var value in tuple.WithCancellation(ct))
         {
-            var column = relation.Columns[i++];
-            if (keyOnly && (column.Flags & RelationMessage.Column.ColumnFlags.PartOfKey) == 0)
+            var index = i++;
+            var column = relation.Columns[index];
+            if (decode is { } mask && !mask[index] || keyOnly && (column.Flags & RelationMessage.Column.ColumnFlags.PartOfKey) == 0)
             {
                 continue;
             }

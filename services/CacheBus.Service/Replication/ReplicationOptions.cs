@@ -6,6 +6,7 @@ public sealed class ReplicationOptions
     public const string Section = "CacheBus:Replication";
     public const int DefaultMaxBatchSize = 500;
     public const int DefaultMaxPublishesInFlight = 32;
+    public const int DefaultMaxMessageBytes = 128 * 1024;
 
     /// <summary>The logical replication slot; created with the pgoutput plugin when missing.</summary>
     public string SlotName { get; set; } = "cachebus";
@@ -13,8 +14,14 @@ public sealed class ReplicationOptions
     /// <summary>The publication; created for the tables that have rules when missing.</summary>
     public string PublicationName { get; set; } = "cachebus";
 
-    /// <summary>Most row changes in one bus message.</summary>
+    /// <summary>Most row changes one bus message covers; a transaction with more goes in several messages.</summary>
     public int MaxBatchSize { get; set; } = DefaultMaxBatchSize;
+
+    /// <summary>
+    /// About the most bytes of keys (or rows, for tables that publish them) in one bus message; a transaction with more
+    /// goes in several. Keep it well below the broker's max_message_size.
+    /// </summary>
+    public int MaxMessageBytes { get; set; } = DefaultMaxMessageBytes;
 
     /// <summary>Most bus messages published and not yet confirmed by the broker.</summary>
     public int MaxPublishesInFlight { get; set; } = DefaultMaxPublishesInFlight;

@@ -25,6 +25,11 @@ internal sealed partial class ReplicationOptionsValidator : IValidateOptions<Rep
             failures.Add($"{path}:MaxBatchSize: {options.MaxBatchSize} must be between 1 and 10000");
         }
 
+        if (options.MaxMessageBytes is < 1024 or > 64 * 1024 * 1024)
+        {
+            failures.Add($"{path}:MaxMessageBytes: {options.MaxMessageBytes} must be between 1024 and 67108864");
+        }
+
         if (options.MaxPublishesInFlight is < 1 or > 1_000)
         {
             failures.Add($"{path}:MaxPublishesInFlight: {options.MaxPublishesInFlight} must be between 1 and 1000");

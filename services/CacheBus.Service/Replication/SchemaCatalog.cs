@@ -50,7 +50,7 @@ internal static class SchemaCatalog
             }
 
             (mode == ReplicaIdentityMode.Refuse ? failures : warnings).AddRange(ReplicaIdentityProblems(rule, schema));
-            schemas[rule.Table] = schema;
+            schemas[rule.Table] = schema with { Decoded = rule.PublishRows ? null : new HashSet<string>([.. schema.PrimaryKey, .. rule.Columns], StringComparer.Ordinal) };
         }
 
         // The sessions table has rules (SessionsOptionsValidator sees to it), so it was read above, or failed.
@@ -58,6 +58,13 @@ internal static class SchemaCatalog
         {
             failures.AddRange(SessionColumnProblems(sessions, profiles));
             (mode == ReplicaIdentityMode.Refuse ? failures : warnings).AddRange(SessionReplicaIdentityProblems(sessions, profiles));
+            if (profiles.Decoded is { } decoded)
+            {
+                schemas[profiles.Name] = profiles with
+                {
+                    Decoded = new HashSet<string>([.. decoded, sessions.UserIdColumn, .. sessions.SecurityColumns, .. sessions.SnapshotColumns], StringComparer.Ordinal),
+                };
+            }
         }
 
         return failures.Count == 0 ? (schemas, warnings) : throw new CacheBusConfigurationException(failures);

@@ -1,4 +1,3 @@
-using CacheBus.Contracts;
 using CacheBus.Service.Django;
 using CacheBus.Service.Fragments;
 using CacheBus.Service.Redis;
@@ -7,8 +6,9 @@ using Microsoft.Extensions.Options;
 namespace CacheBus.Service.Rules;
 
 /// <summary>
-/// The configured rules, compiled once. The listener uses it to know which tables to publish; the consumers and
-/// the <c>explain</c> command use it to turn changes into Redis keys, so all of them always agree.
+/// The configured rules, compiled once. The listener uses it to know which tables to publish and to turn each change
+/// into final Redis keys, tags, namespaces and fragment warms; the <c>explain</c> command uses the same, so the two
+/// always agree.
 /// </summary>
 internal sealed class RuleSet
 {
@@ -28,15 +28,6 @@ internal sealed class RuleSet
 
     public TableRule? For(TableName table) => _tables.GetValueOrDefault(table);
 
-    /// <summary>Adds the targets every change invalidates; changes to tables without rules add nothing.</summary>
-    public void Collect(IEnumerable<RowChange> changes, ISet<Target> targets)
-    {
-        foreach (var change in changes)
-        {
-            For(new TableName(change.Schema, change.Table))?.Collect(change, targets);
-        }
-    }
-
     private static TableRule Compile(
         TableName table, string path, TableRuleOptions options, DjangoOptions django, RedisOptions redis, Dictionary<string, FragmentPolicyOptions> warmed)
     {
@@ -55,6 +46,6 @@ internal sealed class RuleSet
                 : TargetTemplate.Fragment($"{path}:Fragments:{i}", f.Name!, [.. f.VaryOn.Select(KeyTemplate.Parse)], keys)));
         }
 
-        return new TableRule(table, path, targets);
+        return new TableRule(table, path, targets, options.PublishRows);
     }
 }

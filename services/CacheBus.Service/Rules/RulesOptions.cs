@@ -35,6 +35,13 @@ public sealed class TableRuleOptions
 
     /// <summary>Template fragments cached with <c>{% cache %}</c>.</summary>
     public List<FragmentRuleOptions> Fragments { get; } = [];
+
+    /// <summary>
+    /// Also publish the table's changes as <c>RowsChanged</c>, every column of the old and new row, for subscribers of
+    /// your own. Off by default: CacheBus's consumers need only the invalidations, and a row may hold what should not
+    /// travel (a password hash).
+    /// </summary>
+    public bool PublishRows { get; set; }
 }
 
 public sealed class FragmentRuleOptions

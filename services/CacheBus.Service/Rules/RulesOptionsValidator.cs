@@ -28,9 +28,9 @@ internal sealed class RulesOptionsValidator(IOptions<DjangoOptions> django) : IV
                 failures.Add($"{path}: the same table as '{seen[TableName.Parse(table)]}'; give each table's rules once");
             }
 
-            if (rule.Keys.Count + rule.Tags.Count + rule.Namespaces.Count + rule.Pages.Count + rule.Fragments.Count == 0)
+            if (rule.Keys.Count + rule.Tags.Count + rule.Namespaces.Count + rule.Pages.Count + rule.Fragments.Count == 0 && !rule.PublishRows)
             {
-                failures.Add($"{path}:Keys: the table has no keys, tags, namespaces, pages or fragments");
+                failures.Add($"{path}:Keys: the table has no keys, tags, namespaces, pages or fragments, and PublishRows is off");
             }
 
             ValidateDjango(path, rule, failures);

@@ -3,7 +3,7 @@ using CacheBus.Contracts;
 namespace CacheBus.Service.Rules;
 
 /// <summary>The compiled rules of one table.</summary>
-internal sealed class TableRule(TableName table, string settingPath, IReadOnlyList<TargetTemplate> targets)
+internal sealed class TableRule(TableName table, string settingPath, IReadOnlyList<TargetTemplate> targets, bool publishRows = false)
 {
     public TableName Table { get; } = table;
 
@@ -11,11 +11,17 @@ internal sealed class TableRule(TableName table, string settingPath, IReadOnlyLi
 
     public IReadOnlyList<TargetTemplate> Targets { get; } = targets;
 
+    /// <summary>Every column some template of this table reads.</summary>
+    public IReadOnlyList<string> Columns { get; } = [.. targets.SelectMany(t => t.Parts).SelectMany(p => p.Columns).Distinct(StringComparer.Ordinal)];
+
+    /// <summary>Whether the table's full rows are published as <see cref="RowsChanged"/> for other subscribers (<c>PublishRows</c>).</summary>
+    public bool PublishRows { get; } = publishRows;
+
     /// <summary>
     /// Adds every target the change invalidates. Templates are applied to the row before and after the change, so a
     /// product that moved category invalidates both category lists.
     /// </summary>
-    public void Collect(RowChange change, ISet<Target> targets)
+    public void Collect(RowChange change, ICollection<Target> targets)
     {
         // A truncate names no row: what it invalidates is every template that needs none (a namespace "products",
         // a tag "catalogue", a key "product-list:all").
@@ -24,7 +30,8 @@ internal sealed class TableRule(TableName table, string settingPath, IReadOnlyLi
             AddRendered(new Dictionary<string, string?>(), targets);
         }
 
-        if (change.Operation is RowOperation.Update or RowOperation.Delete)
+        // An update that changed none of the columns the templates read renders the same targets from both images.
+        if (change.Operation is RowOperation.Delete || change.Operation is RowOperation.Update && !SameForRules(change))
         {
             AddRendered(OldImage(change), targets);
         }
@@ -35,7 +42,25 @@ internal sealed class TableRule(TableName table, string settingPath, IReadOnlyLi
         }
     }
 
-    private void AddRendered(IReadOnlyDictionary<string, string?> image, ISet<Target> targets)
+    private bool SameForRules(RowChange change)
+    {
+        if (change.OldValues is not { } old || change.NewValues is not { } @new || change.UnchangedToastColumns.Count > 0)
+        {
+            return false;
+        }
+
+        foreach (var column in Columns)
+        {
+            if (!old.TryGetValue(column, out var before) || !@new.TryGetValue(column, out var after) || before != after)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private void AddRendered(IReadOnlyDictionary<string, string?> image, ICollection<Target> targets)
     {
         foreach (var template in Targets)
         {

@@ -16,5 +16,9 @@ internal enum TargetKind
     Warm,
 }
 
-/// <summary>One Redis key a change invalidates, with what made it (for <c>explain</c>), and for a warm the fragment and URL to fetch.</summary>
-internal readonly record struct Target(TargetKind Kind, string RedisKey, string Origin, string? Fragment = null, string? Url = null);
+/// <summary>
+/// One Redis key a change invalidates, with what made it (for <c>explain</c>), and for a warm the fragment, its
+/// vary_on values and the URL to fetch.
+/// </summary>
+internal readonly record struct Target(
+    TargetKind Kind, string RedisKey, string Origin, string? Fragment = null, string? Url = null, IReadOnlyList<string>? VaryOn = null);

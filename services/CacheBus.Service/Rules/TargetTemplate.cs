@@ -41,8 +41,11 @@ internal sealed class TargetTemplate
 
     /// <summary>A fragment kept warm: its vary_on values and the origin URL that renders it, filled from the same row.</summary>
     public static TargetTemplate WarmedFragment(string path, string name, IReadOnlyList<KeyTemplate> varyOn, KeyTemplate originUrl, DjangoKeys django) =>
-        new("warm", path, [.. varyOn, originUrl], values => [new Target(
-            TargetKind.Warm, django.FragmentKey(name, values.Take(values.Count - 1)), $"fragment {name} [{string.Join(", ", values.Take(values.Count - 1))}]", name, values[^1])]);
+        new("warm", path, [.. varyOn, originUrl], values =>
+        {
+            var vary = values.Take(values.Count - 1).ToArray();
+            return [new Target(TargetKind.Warm, django.FragmentKey(name, vary), $"fragment {name} [{string.Join(", ", vary)}]", name, values[^1], vary)];
+        });
 
     /// <summary>The targets for one row image; none when the image lacks a value a template needs.</summary>
     public IEnumerable<Target> Render(IReadOnlyDictionary<string, string?> row)

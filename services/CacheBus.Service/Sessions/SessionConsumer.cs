@@ -8,9 +8,10 @@ using StackExchange.Redis;
 namespace CacheBus.Service.Sessions;
 
 /// <summary>
-/// Makes a user's Django sessions follow their profile row: a security change (or a delete) deletes every session
-/// of the user; any other change rewrites the profile snapshot the sessions read and extends their TTL; a TRUNCATE,
-/// which names no user, deletes every registered session. The message is acknowledged only after memcached answered.
+/// Makes a user's Django sessions follow their profile row, as the listener decided: a security change (or a
+/// delete) deletes every session of the user; any other change rewrites the profile snapshot the sessions read and
+/// extends their TTL; a TRUNCATE, which names no user, deletes every registered session. The message is acknowledged
+/// only after memcached answered.
 /// Revoking twice deletes nothing more; refreshing twice finds the snapshot already at that change; so a redelivered
 /// batch does no harm.
 /// </summary>
@@ -19,8 +20,8 @@ namespace CacheBus.Service.Sessions;
 /// every other key is still applied, then the message goes to the error queue at once naming it, never retried.
 /// </remarks>
 internal sealed class SessionConsumer(
-    SessionPolicy policy, MemcachedClient memcached, ProfileSnapshots snapshots, SessionRegistries registries, IConnectionMultiplexer redis)
-    : IConsumer<RowsChanged>, IConsumer<InvalidationRequested>
+    SessionPolicy policy, MemcachedClient memcached, ProfileSnapshots snapshots, SessionRegistries registries, IConnectionMultiplexer redis, TimeProvider time)
+    : IConsumer<SessionsChanged>, IConsumer<InvalidationRequested>
 {
     /// <summary>The application asked for a user's sessions to end (a role was taken away, say).</summary>
     public async Task Consume(ConsumeContext<InvalidationRequested> context)
@@ -35,31 +36,12 @@ internal sealed class SessionConsumer(
         ThrowIfRefused(refused);
     }
 
-    public async Task Consume(ConsumeContext<RowsChanged> context)
+    /// <summary>The listener's decisions for the users whose profile rows changed, in commit order.</summary>
+    public async Task Consume(ConsumeContext<SessionsChanged> context)
     {
-        // Per user: a revoke anywhere in the batch wins; otherwise the newest change gives the snapshot. A truncate
-        // names no row, so in doubt it logs everyone out; the users changed before it in the batch lost their rows.
-        var users = new Dictionary<string, (bool Revoke, RowChange Latest)>(StringComparer.Ordinal);
-        var truncated = false;
-        foreach (var change in context.Message.Changes.Where(policy.Covers))
-        {
-            if (change.Operation == RowOperation.Truncate)
-            {
-                truncated = true;
-                foreach (var (user, (_, latest)) in users.ToList())
-                {
-                    users[user] = (true, latest);
-                }
-            }
-            else if (policy.UserId(change) is { } user)
-            {
-                var revoke = policy.IsSecurityChange(change) || users.GetValueOrDefault(user).Revoke;
-                users[user] = (revoke, change);
-            }
-        }
-
+        var message = context.Message;
         var refused = new List<string>();
-        if (truncated)
+        if (message.RevokeAll)
         {
             await foreach (var user in registries.UsersAsync(context.CancellationToken))
             {
@@ -67,20 +49,21 @@ internal sealed class SessionConsumer(
             }
         }
 
-        foreach (var (user, (revoke, latest)) in users)
+        foreach (var user in message.Users)
         {
-            if (revoke)
+            if (user.Revoke)
             {
-                await RevokeAsync(user, refused, context.CancellationToken);
+                await RevokeAsync(user.UserId, refused, context.CancellationToken);
             }
             else
             {
-                await RefreshAsync(user, latest, refused, context.CancellationToken);
+                await RefreshAsync(user, refused, context.CancellationToken);
             }
         }
 
         ThrowIfRefused(refused);
         CacheBusMetrics.MessagesConsumed.WithLabels("memcached-sessions").Inc();
+        CacheBusMetrics.CommitToApplied.WithLabels("memcached-sessions").Observe((time.GetUtcNow() - message.CommitTime).TotalSeconds, Math.Max(message.Changes, 1));
     }
 
     private async Task RevokeAsync(string user, List<string> refused, CancellationToken ct)
@@ -102,12 +85,13 @@ internal sealed class SessionConsumer(
         CacheBusMetrics.Evictions.WithLabels("memcached", "session").Inc(sessions.Length);
     }
 
-    private async Task RefreshAsync(string user, RowChange latest, List<string> refused, CancellationToken ct)
+    private async Task RefreshAsync(SessionChange change, List<string> refused, CancellationToken ct)
     {
+        var user = change.UserId;
         var snapshot = policy.SnapshotKey(user);
-        if (policy.HasSnapshot && IsKey(snapshot, $"user {user}: the snapshot key", refused))
+        if (change.Snapshot is { } values && IsKey(snapshot, $"user {user}: the snapshot key", refused))
         {
-            await snapshots.WriteAsync(snapshot, policy.Snapshot(latest), latest.CommitLsn, latest.Position, policy.SessionTtl, ct);
+            await snapshots.WriteAsync(snapshot, values, change.CommitLsn, change.Position, policy.SessionTtl, ct);
         }
 
         var registry = policy.RegistryKey(user);

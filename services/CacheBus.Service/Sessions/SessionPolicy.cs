@@ -5,7 +5,10 @@ using Microsoft.Extensions.Options;
 
 namespace CacheBus.Service.Sessions;
 
-/// <summary>The session settings compiled: which changes concern sessions, and the keys Django uses for them.</summary>
+/// <summary>
+/// The session settings compiled: which changes concern sessions and what they mean (the listener decides), and the
+/// keys Django uses for them (the consumer applies).
+/// </summary>
 internal sealed class SessionPolicy
 {
     // Django's cache session backend: KEY_PREFIX = "django.contrib.sessions.cache" + session_key.
@@ -69,16 +72,27 @@ internal sealed class SessionPolicy
 
     /// <summary>
     /// The snapshot columns after the change. A column the new row holds as NULL is null in the snapshot; a TOASTed
-    /// column that did not change is absent from the new row (not NULL) and keeps the old row's value.
+    /// column that did not change is absent from the new row (not NULL) and keeps the old row's value. Null when a
+    /// column has no value in the change (an unchanged TOASTed value whose old row the replica identity did not send):
+    /// no honest snapshot can be built from it.
     /// </summary>
-    public Dictionary<string, string?> Snapshot(RowChange change) =>
-        _options.SnapshotColumns.ToDictionary(c => c, c => change.NewValues is { } row && row.TryGetValue(c, out var value)
-            ? value
-            : change.OldValues is { } old && old.TryGetValue(c, out var before)
-                ? before
-                : throw new InvalidDataException(
-                    $"The change to user {UserId(change)} carries no value for {SessionsOptions.Section}:SnapshotColumns '{c}' "
-                    + "(not a column of the table, or an unchanged TOASTed value whose old row the replica identity did not send)"));
+    public Dictionary<string, string?>? TrySnapshot(RowChange change)
+    {
+        var snapshot = new Dictionary<string, string?>(_options.SnapshotColumns.Count, StringComparer.Ordinal);
+        foreach (var column in _options.SnapshotColumns)
+        {
+            if (change.NewValues is { } row && row.TryGetValue(column, out var value) || change.OldValues is { } old && old.TryGetValue(column, out value))
+            {
+                snapshot[column] = value;
+            }
+            else
+            {
+                return null;
+            }
+        }
+
+        return snapshot;
+    }
 
     // {user_id} is the user's id whatever UserIdColumn is called, as in the Django app's format strings.
     private Dictionary<string, string?> UserRow(string userId) => new() { [SessionsOptions.UserIdPlaceholder] = userId, [_options.UserIdColumn] = userId };

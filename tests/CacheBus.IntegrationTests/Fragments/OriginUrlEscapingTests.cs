@@ -56,7 +56,7 @@ public sealed class OriginUrlEscapingTests : IAsyncDisposable
             TransactionId = 1,
         };
         var targets = new HashSet<Target>();
-        rules.Collect([change], targets);
+        rules.For(TableName.Parse("products"))!.Collect(change, targets);
         var warm = Assert.Single(targets, t => t.Kind == TargetKind.Warm);
 
         await warmer.WarmAsync(warm.Fragment!, warm.RedisKey, warm.Url!);

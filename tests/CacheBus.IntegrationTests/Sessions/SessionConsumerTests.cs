@@ -123,6 +123,24 @@ public sealed class SessionConsumerTests(SessionsFixture fixture) : IClassFixtur
         Assert.Equal(_nodes.Length, await CountOnNodesAsync([kept]));
     }
 
+    [Fact]
+    public async Task PasswordChange_RevokesTheSessions_AndTheHashNeverTravels()
+    {
+        var user = await InsertProfileAsync();
+        var sessions = await LogInAsync($"{user}", $"pw{user}");
+        var hash = $"pbkdf2_sha256$600000${Guid.NewGuid():N}";
+        await using var tap = await BusTap.StartAsync("cachebus.keys-invalidated", "cachebus.sessions-changed", "cachebus.rows-changed");
+
+        await fixture.Database.ExecuteAsync("UPDATE profiles SET password_hash = $2, display_name = 'Renamed' WHERE user_id = $1", user, hash);
+
+        await Eventually.AssertAsync(async () => await CountOnNodesAsync(sessions) == 0, "the sessions revoked");
+        await Eventually.AssertAsync(
+            () => Task.FromResult(tap.Bodies.Any(b => b.Contains($"\"userId\":\"{user}\"", StringComparison.Ordinal) && b.Contains("\"revoke\":true", StringComparison.Ordinal))),
+            "the revoke seen on the bus");
+        Assert.All(tap.Bodies, body => Assert.DoesNotContain(hash, body, StringComparison.Ordinal));
+        Assert.All(tap.Bodies, body => Assert.DoesNotContain("password_hash", body, StringComparison.Ordinal));
+    }
+
     [Theory]
     [InlineData("a session key with spaces")]
     [InlineData("k251")]
@@ -136,7 +154,7 @@ public sealed class SessionConsumerTests(SessionsFixture fixture) : IClassFixtur
         await fixture.Database.ExecuteAsync("DELETE FROM profiles WHERE user_id = $1", user);
 
         await Eventually.AssertAsync(async () => await CountOnNodesAsync(valid) == 0, "the valid session revoked");
-        await ErrorQueue.AssertHoldsAsync("cachebus-memcached-sessions", $"\"user_id\":\"{user}\"", ErrorQueue.AtOnce, badSession[..20]);
+        await ErrorQueue.AssertHoldsAsync("cachebus-memcached-sessions", $"\"userId\":\"{user}\"", ErrorQueue.AtOnce, badSession[..20]);
 
         var next = await InsertProfileAsync();
         var nextSessions = await LogInAsync($"{next}", $"next{next}");

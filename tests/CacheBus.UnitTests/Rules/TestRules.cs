@@ -44,8 +44,12 @@ internal static class TestRules
 
     public static HashSet<Target> TargetsFor(RuleSet rules, params RowChange[] changes)
     {
-        var targets = new HashSet<Target>();
-        rules.Collect(changes, targets);
-        return targets;
+        var targets = new List<Target>();
+        foreach (var change in changes)
+        {
+            rules.For(new TableName(change.Schema, change.Table))?.Collect(change, targets);
+        }
+
+        return [.. targets];
     }
 }
