@@ -53,6 +53,13 @@ internal sealed class ServiceProcess : IAsyncDisposable
 
     public bool HasExited => _process.HasExited;
 
+    /// <summary>SIGSTOP: the process keeps its connections but does nothing until it is killed or continued.</summary>
+    public void Pause()
+    {
+        using var kill = Process.Start("kill", ["-STOP", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        kill.WaitForExit();
+    }
+
     public static ServiceProcess Start(IDictionary<string, string?> settings, params string[] args) => new(settings, args);
 
     /// <summary>Runs a command of the program (explain, invalidate) to its end.</summary>
