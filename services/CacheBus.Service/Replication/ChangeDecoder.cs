@@ -1,17 +1,18 @@
+using System.Text;
 using System.Text.Json;
 using System.Threading.Channels;
 using CacheBus.Contracts;
 using CacheBus.Service.Metrics;
 using CacheBus.Service.Rules;
-using Npgsql.Replication.PgOutput;
-using Npgsql.Replication.PgOutput.Messages;
+using NpgsqlTypes;
 
 namespace CacheBus.Service.Replication;
 
 /// <summary>
-/// Turns pgoutput messages into row changes holding only the columns CacheBus reads (<see cref="TableSchema.Decoded"/>);
-/// the other values are skipped without being decoded, which is most of a wide row's cost. Values are copied out at
-/// once: Npgsql reads the stream as it goes, so a value not read before the next message is gone.
+/// Turns pgoutput messages (protocol version 1, read as bytes) into row changes holding only the columns CacheBus
+/// reads (<see cref="TableSchema.Decoded"/>): any other value is stepped over without being decoded. Npgsql's typed
+/// pgoutput API reads every value through an asynchronous per-value reader; on this loop, the stream's serial
+/// ceiling, that was half the listener's CPU. Npgsql still owns the connection, authentication and status updates.
 /// </summary>
 internal sealed class ChangeDecoder(IReadOnlyDictionary<TableName, TableSchema> tables)
 {
@@ -22,74 +23,154 @@ internal sealed class ChangeDecoder(IReadOnlyDictionary<TableName, TableSchema> 
     private readonly Dictionary<(TableName, RowOperation), Prometheus.Counter.Child> _received = [];
 
     // By relation id, from the Relation message PostgreSQL sends before a table's first row in a session and after
-    // every change of its columns: the table's schema and which columns to decode (null: all).
-    private readonly Dictionary<uint, (TableSchema? Schema, bool[]? Decode, int Decoded)> _relations = [];
+    // every change of its columns.
+    private readonly Dictionary<int, Relation> _relations = [];
+    private readonly List<StreamItem> _items = [];
     private uint _xid;
     private DateTimeOffset _commitTime;
     private string _commitLsn = "0/0";
     private int _position;
 
-    public async ValueTask DecodeAsync(PgOutputReplicationMessage message, ChannelWriter<StreamItem> output, CancellationToken ct)
+    public async ValueTask DecodeAsync(ReadOnlyMemory<byte> message, ChannelWriter<StreamItem> output, CancellationToken ct)
     {
-        switch (message)
+        _items.Clear();
+        Decode(message.Span);
+        foreach (var item in _items)
         {
-            case RelationMessage relation:
-                var published = tables.GetValueOrDefault(new TableName(relation.Namespace, relation.RelationName));
-                bool[]? decode = published?.Decoded is { } decoded ? [.. relation.Columns.Select(c => decoded.Contains(c.ColumnName))] : null;
-                _relations[relation.RelationId] = (published, decode, decode?.Count(d => d) ?? 0);
-                break;
-            case BeginMessage begin:
-                _xid = begin.TransactionXid;
-                _commitTime = new DateTimeOffset(begin.TransactionCommitTimestamp, TimeSpan.Zero);
-                _commitLsn = begin.TransactionFinalLsn.ToString();
+            if (!output.TryWrite(item))
+            {
+                await output.WriteAsync(item, ct);
+            }
+        }
+    }
+
+    private void Decode(ReadOnlySpan<byte> message)
+    {
+        var reader = new PgOutputReader(message);
+        switch ((char)reader.Byte())
+        {
+            case 'B':
+                _commitLsn = new NpgsqlLogSequenceNumber((ulong)reader.Int64()).ToString();
+                _commitTime = reader.Timestamp();
+                _xid = (uint)reader.Int32();
                 _position = 0;
                 break;
-            case InsertMessage insert when Schema(insert.Relation) is { } schema:
-                var inserted = await ReadAsync(insert.NewRow, insert.Relation, keyOnly: false, ct);
-                await output.WriteAsync(StreamItem.Row(Change(schema, RowOperation.Insert, inserted.Values, null, inserted)), ct);
+            case 'C':
+                reader.Skip(1 + 8); // flags, the commit's LSN
+                _items.Add(StreamItem.Commit(new NpgsqlLogSequenceNumber((ulong)reader.Int64())));
                 break;
-            case UpdateMessage update when Schema(update.Relation) is { } schema:
-                await output.WriteAsync(StreamItem.Row(await UpdateAsync(schema, update, ct)), ct);
+            case 'R':
+                ReadRelation(ref reader);
                 break;
-            case DeleteMessage delete when Schema(delete.Relation) is { } schema:
-                var old = delete is FullDeleteMessage full
-                    ? await ReadAsync(full.OldRow, delete.Relation, keyOnly: false, ct)
-                    : await ReadAsync(((KeyDeleteMessage)delete).Key, delete.Relation, keyOnly: true, ct);
-                await output.WriteAsync(StreamItem.Row(Change(schema, RowOperation.Delete, old.Values, old, null)), ct);
+            case 'I' when Published(ref reader) is { } relation:
+                reader.Skip(1); // 'N'
+                var inserted = ReadRow(ref reader, relation, keyOnly: false);
+                _items.Add(StreamItem.Row(Change(relation.Schema!, RowOperation.Insert, inserted.Values, null, inserted)));
                 break;
-            case TruncateMessage truncate:
-                foreach (var relation in truncate.Relations)
+            case 'U' when Published(ref reader) is { } relation:
+                // 'K': the old key (REPLICA IDENTITY DEFAULT or USING INDEX, the key changed), 'O': the old row (FULL).
+                var kind = (char)reader.Byte();
+                var old = kind is 'K' or 'O' ? ReadRow(ref reader, relation, keyOnly: kind == 'K') : null;
+                if (old is not null)
                 {
-                    if (Schema(relation) is { } truncated)
+                    reader.Skip(1); // 'N'
+                }
+
+                var @new = ReadRow(ref reader, relation, keyOnly: false);
+                _items.Add(StreamItem.Row(Change(relation.Schema!, RowOperation.Update, old?.Values ?? @new.Values, old, @new)));
+                break;
+            case 'D' when Published(ref reader) is { } relation:
+                var deleted = ReadRow(ref reader, relation, keyOnly: (char)reader.Byte() == 'K');
+                _items.Add(StreamItem.Row(Change(relation.Schema!, RowOperation.Delete, deleted.Values, deleted, null)));
+                break;
+            case 'T':
+                var count = reader.Int32();
+                reader.Skip(1); // options: CASCADE, RESTART IDENTITY
+                for (var i = 0; i < count; i++)
+                {
+                    if (_relations.GetValueOrDefault(reader.Int32())?.Schema is { } truncated)
                     {
-                        await output.WriteAsync(StreamItem.Row(Change(truncated, RowOperation.Truncate, null, null, null)), ct);
+                        _items.Add(StreamItem.Row(Change(truncated, RowOperation.Truncate, null, null, null)));
                     }
                 }
 
                 break;
-            case LogicalDecodingMessage { Prefix: IntentPrefix } intent:
-                await output.WriteAsync(StreamItem.Requested(await ReadIntentAsync(intent, ct)), ct);
-                break;
-            case CommitMessage commit:
-                await output.WriteAsync(StreamItem.Commit(commit.TransactionEndLsn), ct);
+            case 'M':
+                reader.Skip(1 + 8); // flags (transactional), the message's LSN
+                if (reader.String() == IntentPrefix)
+                {
+                    _items.Add(StreamItem.Requested(ReadIntent(reader.Bytes(reader.Int32()))));
+                }
+
                 break;
         }
     }
 
+    private Relation? Published(ref PgOutputReader reader) => _relations.GetValueOrDefault(reader.Int32()) is { Schema: not null } relation ? relation : null;
+
+    private void ReadRelation(ref PgOutputReader reader)
+    {
+        var id = reader.Int32();
+        var name = new TableName(reader.String() is { Length: > 0 } ns ? ns : "pg_catalog", reader.String());
+        reader.Skip(1); // replica identity
+        var columns = new Column[reader.Int16()];
+        var schema = tables.GetValueOrDefault(name);
+        for (var i = 0; i < columns.Length; i++)
+        {
+            var isKey = (reader.Byte() & 1) != 0;
+            var column = reader.String();
+            reader.Skip(4 + 4); // type oid, type modifier: every value comes as text
+            columns[i] = new Column(column, isKey, schema is not null && (schema.Decoded is null || schema.Decoded.Contains(column)));
+        }
+
+        _relations[id] = new Relation(schema, columns, columns.Count(c => c.Decoded));
+    }
+
+    // A key tuple ('K') carries every column, the non-key ones as NULL: only the key columns are real values.
+    private static Row ReadRow(ref PgOutputReader reader, Relation relation, bool keyOnly)
+    {
+        var count = reader.Int16();
+        var values = new Dictionary<string, string?>(relation.Decoded, StringComparer.Ordinal);
+        List<string>? unchangedToast = null;
+        for (var i = 0; i < count; i++)
+        {
+            var column = relation.Columns[i];
+            var wanted = column.Decoded && (!keyOnly || column.IsKey);
+            switch ((char)reader.Byte())
+            {
+                case 'n' when wanted:
+                    values[column.Name] = null;
+                    break;
+                case 'u' when wanted:
+                    (unchangedToast ??= []).Add(column.Name);
+                    break;
+                case 't' or 'b':
+                    var bytes = reader.Bytes(reader.Int32());
+                    if (wanted)
+                    {
+                        values[column.Name] = Encoding.UTF8.GetString(bytes);
+                    }
+
+                    break;
+            }
+        }
+
+        return new Row(values, unchangedToast ?? [], keyOnly);
+    }
+
     // A malformed intent must not stop replication (it would come back after every restart): it travels on, marked,
     // and the consumer sends it to the error queue with the reason.
-    private async ValueTask<InvalidationRequested> ReadIntentAsync(LogicalDecodingMessage message, CancellationToken ct)
+    private InvalidationRequested ReadIntent(ReadOnlySpan<byte> content)
     {
-        using var reader = new StreamReader(message.Data);
-        var json = await reader.ReadToEndAsync(ct);
         try
         {
-            var intent = JsonSerializer.Deserialize<InvalidationRequested>(json, MassTransit.Serialization.SystemTextJsonMessageSerializer.Options)
+            var intent = JsonSerializer.Deserialize<InvalidationRequested>(content, MassTransit.Serialization.SystemTextJsonMessageSerializer.Options)
                 ?? throw new JsonException("the intent is null");
             return intent with { CommitLsn = _commitLsn };
         }
         catch (JsonException ex)
         {
+            var json = Encoding.UTF8.GetString(content);
             return new InvalidationRequested { CommitLsn = _commitLsn, Malformed = $"{ex.Message} in: {json[..Math.Min(json.Length, 500)]}" };
         }
     }
@@ -104,21 +185,6 @@ internal sealed class ChangeDecoder(IReadOnlyDictionary<TableName, TableSchema> 
         }
 
         return child;
-    }
-
-    private TableSchema? Schema(RelationMessage relation) => _relations.GetValueOrDefault(relation.RelationId).Schema;
-
-    private async ValueTask<RowChange> UpdateAsync(TableSchema schema, UpdateMessage update, CancellationToken ct)
-    {
-        // The old row must be read before the new one: both come from the same forward-only stream.
-        Row? old = update switch
-        {
-            FullUpdateMessage full => await ReadAsync(full.OldRow, update.Relation, keyOnly: false, ct),
-            IndexUpdateMessage index => await ReadAsync(index.Key, update.Relation, keyOnly: true, ct),
-            _ => null,
-        };
-        var @new = await ReadAsync(update.NewRow, update.Relation, keyOnly: false, ct);
-        return Change(schema, RowOperation.Update, old?.Values ?? @new.Values, old, @new);
     }
 
     private RowChange Change(TableSchema schema, RowOperation operation, IReadOnlyDictionary<string, string?>? keySource, Row? old, Row? @new)
@@ -167,34 +233,10 @@ internal sealed class ChangeDecoder(IReadOnlyDictionary<TableName, TableSchema> 
         _ => null,
     };
 
-    // A key tuple ('K') carries every column, the non-key ones as NULL: only the key columns are real values.
-    private async ValueTask<Row> ReadAsync(ReplicationTuple tuple, RelationMessage relation, bool keyOnly, CancellationToken ct)
-    {
-        var (_, decode, decoded) = _relations[relation.RelationId];
-        var values = new Dictionary<string, string?>(decode is null ? tuple.NumColumns : decoded, StringComparer.Ordinal);
-        List<string>? unchangedToast = null;
-        var i = 0;
-        await foreach (var value in tuple.WithCancellation(ct))
-        {
-            var index = i++;
-            var column = relation.Columns[index];
-            if (decode is { } mask && !mask[index] || keyOnly && (column.Flags & RelationMessage.Column.ColumnFlags.PartOfKey) == 0)
-            {
-                continue;
-            }
-
-            if (value.IsUnchangedToastedValue)
-            {
-                (unchangedToast ??= []).Add(column.ColumnName);
-            }
-            else
-            {
-                values[column.ColumnName] = value.IsDBNull ? null : await value.Get<string>(ct);
-            }
-        }
-
-        return new Row(values, unchangedToast ?? [], keyOnly);
-    }
-
     private sealed record Row(Dictionary<string, string?> Values, IReadOnlyList<string> UnchangedToast, bool KeyOnly);
+
+    /// <summary>A published table's columns in the stream's order; <see cref="Schema"/> is null for a table CacheBus has no rules for.</summary>
+    private sealed record Relation(TableSchema? Schema, Column[] Columns, int Decoded);
+
+    private readonly record struct Column(string Name, bool IsKey, bool Decoded);
 }

@@ -5,6 +5,7 @@ using CacheBus.Service.Sessions;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using Npgsql.Replication;
+using Npgsql.Replication.Internal;
 using Npgsql.Replication.PgOutput;
 
 namespace CacheBus.Service.Replication;
@@ -111,18 +112,31 @@ internal sealed partial class ReplicationListener(
         LogicalReplicationConnection connection, ChannelWriter<StreamItem> output, Action onStreaming, CancellationToken ct)
     {
         var slot = new PgOutputReplicationSlot(_options.SlotName);
-        var replication = new PgOutputReplicationOptions(
-            _options.PublicationName, PgOutputProtocolVersion.V1, binary: false, messages: true); // messages: heartbeats
+        KeyValuePair<string, string?>[] plugin =
+        [
+            new("proto_version", "1"),
+            new("publication_names", _options.PublicationName),
+            new("messages", "true"), // heartbeats and the application's intents
+        ];
         var decoder = new ChangeDecoder(_tables!);
+        var buffer = new byte[64 * 1024];
         LogStreaming(_options.SlotName, _options.PublicationName);
         onStreaming();
         state.Streaming = true;
         state.Standby = false;
         try
         {
-            await foreach (var message in connection.StartReplication(slot, replication, ct))
+            // The raw messages, read as bytes (ChangeDecoder); Npgsql keeps the connection, keepalives and status.
+            await foreach (var message in connection.StartLogicalReplication(slot, ct, options: plugin))
             {
-                await decoder.DecodeAsync(message, output, ct);
+                var length = checked((int)message.Data.Length);
+                if (length > buffer.Length)
+                {
+                    buffer = new byte[Math.Max(length, buffer.Length * 2)];
+                }
+
+                await message.Data.ReadExactlyAsync(buffer.AsMemory(0, length), ct);
+                await decoder.DecodeAsync(buffer.AsMemory(0, length), output, ct);
             }
 
             output.Complete();

@@ -36,6 +36,9 @@ internal static class BenchmarkRun
             .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
             .StartAsync(async progress =>
             {
+                var publish = progress.AddTask("dotnet publish the service (ReadyToRun, as deployed)", maxValue: 1);
+                await ServiceUnderTest.PublishAsync(ct);
+                publish.Value = 1;
                 var prepare = progress.AddTask($"commit {changes:N0} changes before CacheBus starts", maxValue: 1);
                 await database.CreateRawSlotsAsync();
                 var from = await database.CurrentLsnAsync();

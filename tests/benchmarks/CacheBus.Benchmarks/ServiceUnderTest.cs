@@ -8,8 +8,9 @@ using Spectre.Console;
 namespace CacheBus.Benchmarks;
 
 /// <summary>
-/// CacheBus.Service.dll started as its own process with its shipped appsettings.json (the demo shop's rules) and
-/// default tuning, on a RabbitMQ vhost of its own, so its CPU time and peak memory are its alone.
+/// CacheBus.Service.dll, published as the container and compose/local/run.sh publish it (ReadyToRun), started as its
+/// own process with its shipped appsettings.json (the demo shop's rules) and default tuning, on a RabbitMQ vhost of
+/// its own, so its CPU time and peak memory are its alone.
 /// </summary>
 internal sealed class ServiceUnderTest : IAsyncDisposable
 {
@@ -25,6 +26,28 @@ internal sealed class ServiceUnderTest : IAsyncDisposable
         _vhost = vhost;
     }
 
+    /// <summary>Where <see cref="PublishAsync"/> puts the service.</summary>
+    private static string Published => Path.Combine(Repository.Root, ".cachebus", "benchmark-service");
+
+    /// <summary><c>dotnet publish</c> of the service, as a user deploys it; up to date, it takes a few seconds.</summary>
+    public static async Task PublishAsync(CancellationToken ct)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var arg in new[] { "publish", Path.Combine(Repository.Root, "services", "CacheBus.Service"), "-c", "Release", "-o", Published, "--nologo" })
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        using var process = Process.Start(start) ?? throw new InvalidOperationException("dotnet publish did not start");
+        var stdout = process.StandardOutput.ReadToEndAsync(ct);
+        var stderr = process.StandardError.ReadToEndAsync(ct);
+        await process.WaitForExitAsync(ct);
+        if (process.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"dotnet publish of the service exited with {process.ExitCode}:\n{await stdout}{await stderr}");
+        }
+    }
+
     public static async Task<ServiceUnderTest> StartAsync(string postgres, CancellationToken ct)
     {
         var vhost = await AddVhostAsync(ct);
@@ -35,8 +58,8 @@ internal sealed class ServiceUnderTest : IAsyncDisposable
             rabbit.Path = "/" + vhost;
         }
 
-        var start = new ProcessStartInfo("dotnet") { WorkingDirectory = AppContext.BaseDirectory, RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "CacheBus.Service.dll"));
+        var start = new ProcessStartInfo("dotnet") { WorkingDirectory = Published, RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add(Path.Combine(Published, "CacheBus.Service.dll"));
         start.Environment["ConnectionStrings__Postgres"] = postgres;
         start.Environment["ConnectionStrings__RabbitMq"] = rabbit.Uri.ToString();
         start.Environment["ConnectionStrings__Redis"] = Repository.Required("CACHEBUS_REDIS");
