@@ -53,11 +53,8 @@ internal sealed class BatchPublisher(IBus bus, RuleSet rules, ReplicationState s
             }
 
             // A message ends where a transaction does, unless the transaction outgrows it (or an intent comes first):
-            // a transaction whose end is not decoded yet waits for it, so its keys leave together. And while a publish
-            // is still unconfirmed, a batch that is not full keeps growing instead of leaving: each bus message costs
-            // the service about as much CPU as a few hundred changes, and small transactions at a steady rate (1,000
-            // a second) would otherwise each be a message. Nothing waits longer than the broker takes to confirm.
-            if (batch.IsFull || intent is not null || !batch.InTransaction && !inFlight.Any(p => !p.Publish.IsCompleted))
+            // a transaction whose end is not decoded yet waits for it, so its keys leave together.
+            if (!batch.InTransaction || batch.IsFull || intent is not null)
             {
                 var firstCommit = batch.OldestCommit;
                 foreach (var message in batch.Take())

@@ -3,7 +3,7 @@ using CacheBus.Benchmarks;
 
 // Throughput of a cold start on a backlog against the raw decoding limit on the same WAL, one large transaction,
 // then commit-to-eviction latency at fixed offered rates. See README, "Throughput and latency"; the servers come from compose/local/servers.sh env.
-var changes = new Option<int>("--changes") { Description = "Row changes in the throughput run", DefaultValueFactory = _ => 200_000 };
+var changes = new Option<int>("--changes") { Description = "Row changes in the throughput run", DefaultValueFactory = _ => 1_000_000 };
 var rates = new Option<int[]>("--rates") { Description = "Offered rates for the latency runs, changes per second", DefaultValueFactory = _ => [500, 2_000, 5_000, 10_000, 20_000], AllowMultipleArgumentsPerToken = true };
 var seconds = new Option<double>("--seconds") { Description = "Duration of each latency run", DefaultValueFactory = _ => 10 };
 var output = new Option<DirectoryInfo>("--out") { Description = "Where results.md, results.json and latency.png are written", DefaultValueFactory = _ => new DirectoryInfo(Path.Combine(Repository.Root, "tests", "benchmarks", "results")) };
