@@ -12,7 +12,8 @@ namespace CacheBus.Service.Replication;
 /// Turns pgoutput messages (protocol version 1, read as bytes) into row changes holding only the columns CacheBus
 /// reads (<see cref="TableSchema.Decoded"/>): any other value is stepped over without being decoded. Npgsql's typed
 /// pgoutput API reads every value through an asynchronous per-value reader; on this loop, the stream's serial
-/// ceiling, that was half the listener's CPU. Npgsql still owns the connection, authentication and status updates.
+/// ceiling, that was 44% of the service's CPU while a backlog drained (perf), and the drain ran 30-40% faster
+/// without it. Npgsql still owns the connection, authentication, keepalives and status updates.
 /// </summary>
 internal sealed class ChangeDecoder(IReadOnlyDictionary<TableName, TableSchema> tables)
 {
