@@ -10,7 +10,6 @@ namespace CacheBus.Benchmarks;
 /// </summary>
 internal sealed class BenchDatabase : IAsyncDisposable
 {
-    public const string ServiceSlot = "cachebus";
     public const int RawRuns = 6;
     private static readonly (string Table, string Key, string Update)[] Tables =
     [
@@ -28,6 +27,9 @@ internal sealed class BenchDatabase : IAsyncDisposable
     }
 
     public string Name { get; } = $"cachebus_bench_{Guid.NewGuid():N}"[..28];
+
+    /// <summary>The service's slot, named after the database: slot names are shared by the whole server, and another CacheBus (run.sh) may own "cachebus".</summary>
+    public string ServiceSlot => Name;
 
     public string ConnectionString => new NpgsqlConnectionStringBuilder(_admin) { Database = Name }.ConnectionString;
 
@@ -52,7 +54,7 @@ internal sealed class BenchDatabase : IAsyncDisposable
         await bench.ExecuteAsync($"INSERT INTO orders (id, user_id, status, total) SELECT g, g % 1000, 'new', 1 FROM generate_series(1, {perTable}) g");
         await bench.ExecuteAsync("CREATE PUBLICATION cachebus FOR TABLE products, profiles, orders");
         await bench.ExecuteAsync($"GRANT SELECT ON products, profiles, orders TO \"{new NpgsqlConnectionStringBuilder(bench._service).Username}\"");
-        await bench.ExecuteAsync($"SELECT pg_create_logical_replication_slot('{ServiceSlot}', 'pgoutput')");
+        await bench.ExecuteAsync($"SELECT pg_create_logical_replication_slot('{bench.ServiceSlot}', 'pgoutput')");
         return bench;
     }
 

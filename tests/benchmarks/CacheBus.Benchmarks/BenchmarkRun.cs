@@ -56,7 +56,7 @@ internal static class BenchmarkRun
                 raw.Value = 1;
 
                 var backlog = progress.AddTask("CacheBus starts cold and applies the backlog", maxValue: changes);
-                var service = await ServiceUnderTest.StartAsync(database.ServiceConnectionString, ct);
+                var service = await ServiceUnderTest.StartAsync(database.ServiceConnectionString, database.ServiceSlot, ct);
                 await using var stopService = service;
                 var cold = await DrainAsync(service, changes, done => backlog.Value = done, ct);
                 var coldCpu = service.CpuTime;

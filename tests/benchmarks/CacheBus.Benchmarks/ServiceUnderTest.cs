@@ -48,7 +48,7 @@ internal sealed class ServiceUnderTest : IAsyncDisposable
         }
     }
 
-    public static async Task<ServiceUnderTest> StartAsync(string postgres, CancellationToken ct)
+    public static async Task<ServiceUnderTest> StartAsync(string postgres, string slot, CancellationToken ct)
     {
         var vhost = await AddVhostAsync(ct);
         var port = FreePort();
@@ -63,7 +63,7 @@ internal sealed class ServiceUnderTest : IAsyncDisposable
         start.Environment["ConnectionStrings__Postgres"] = postgres;
         start.Environment["ConnectionStrings__RabbitMq"] = rabbit.Uri.ToString();
         start.Environment["ConnectionStrings__Redis"] = Repository.Required("CACHEBUS_REDIS");
-        start.Environment["CacheBus__Replication__SlotName"] = BenchDatabase.ServiceSlot;
+        start.Environment["CacheBus__Replication__SlotName"] = slot;
         start.Environment["Urls"] = $"http://127.0.0.1:{port}";
         start.Environment["Logging__LogLevel__Default"] = "Warning";
         var started = Stopwatch.GetTimestamp();
