@@ -4,7 +4,7 @@ using System.Text;
 namespace CacheBus.IntegrationTests.Infrastructure;
 
 /// <summary>
-/// CacheBus as its own process (the same build the README runs), so a test can kill it the way a crash would:
+/// CacheBus as its own process (the built service; run.sh and the container run it published), so a test can kill it the way a crash would:
 /// SIGKILL, no shutdown code runs.
 /// </summary>
 internal sealed class ServiceProcess : IAsyncDisposable
