@@ -16,8 +16,10 @@ namespace CacheBus.Service.Replication;
 /// Rules are applied here, on the publishing side of the channel, so the decoding loop (the stream's serial ceiling)
 /// does nothing but decode.
 /// </summary>
-internal sealed class BatchPublisher(IBus bus, RuleSet rules, ReplicationState state, IOptions<ReplicationOptions> options, SessionPolicy? sessions = null)
+internal sealed class BatchPublisher(
+    IBus bus, RuleSet rules, ReplicationState state, IOptions<ReplicationOptions> options, TimeProvider time, SessionPolicy? sessions = null)
 {
+    private readonly TimeSpan _linger = options.Value.BatchLinger;
     private readonly int _maxBatch = options.Value.MaxBatchSize;
     private readonly int _maxBytes = options.Value.MaxMessageBytes;
     private readonly int _maxInFlight = options.Value.MaxPublishesInFlight;
@@ -30,6 +32,8 @@ internal sealed class BatchPublisher(IBus bus, RuleSet rules, ReplicationState s
         var batch = new OutgoingBatch(rules, sessions, _maxBatch, _maxBytes);
         NpgsqlLogSequenceNumber? safeEnd = null;
         Task<bool>? waitToRead = null;
+        Task? lingering = null;
+        long? lastCut = null; // when the last message that ended with a transaction left
         while (true)
         {
             // Take what is already decoded, up to a full batch: under load batches grow, when idle they leave at once.
@@ -53,9 +57,21 @@ internal sealed class BatchPublisher(IBus bus, RuleSet rules, ReplicationState s
             }
 
             // A message ends where a transaction does, unless the transaction outgrows it (or an intent comes first):
-            // a transaction whose end is not decoded yet waits for it, so its keys leave together.
-            if (!batch.InTransaction || batch.IsFull || intent is not null)
+            // a transaction whose end is not decoded yet waits for it, so its keys leave together. With a BatchLinger,
+            // under a stream of small transactions a message leaves at most that often, carrying every transaction
+            // committed meanwhile (fewer messages: less CPU for the service and the broker); a change after a quiet
+            // moment still leaves at once.
+            lingering = lingering is { IsCompleted: true } ? null : lingering;
+            var sinceCut = lastCut is { } cut ? time.GetElapsedTime(cut) : TimeSpan.MaxValue;
+            var due = batch.IsFull || intent is not null || sinceCut >= _linger;
+            if (!batch.InTransaction && !batch.IsEmpty && !due)
             {
+                lingering ??= Task.Delay(_linger - sinceCut, time, ct);
+            }
+            else if (!batch.InTransaction || batch.IsFull || intent is not null)
+            {
+                lastCut = batch.IsEmpty ? lastCut : time.GetTimestamp();
+                lingering = null;
                 var firstCommit = batch.OldestCommit;
                 foreach (var message in batch.Take())
                 {
@@ -87,7 +103,13 @@ internal sealed class BatchPublisher(IBus bus, RuleSet rules, ReplicationState s
             }
 
             waitToRead ??= reader.WaitToReadAsync(ct).AsTask();
-            var woken = inFlight.Count == 0 ? waitToRead : await Task.WhenAny(waitToRead, inFlight.Peek().Publish);
+            var woken = (inFlight.Count, lingering) switch
+            {
+                (0, null) => waitToRead,
+                (0, { } wait) => await Task.WhenAny(waitToRead, wait),
+                (_, null) => await Task.WhenAny(waitToRead, inFlight.Peek().Publish),
+                (_, { } wait) => await Task.WhenAny(waitToRead, inFlight.Peek().Publish, wait),
+            };
             if (woken == waitToRead)
             {
                 var more = await waitToRead;

@@ -40,6 +40,9 @@ internal sealed class OutgoingBatch(RuleSet rules, SessionPolicy? sessions, int 
     /// <summary>True after a change whose transaction's end has not been seen yet.</summary>
     public bool InTransaction { get; private set; }
 
+    /// <summary>True while no change with a rule was added since the last <see cref="Take"/>.</summary>
+    public bool IsEmpty => _changes == 0;
+
     /// <summary>True once the batch holds as many changes or bytes as one message should.</summary>
     public bool IsFull => _changes >= maxChanges || _bytes >= maxBytes;
 

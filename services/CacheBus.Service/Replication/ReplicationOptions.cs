@@ -23,6 +23,14 @@ public sealed class ReplicationOptions
     /// </summary>
     public int MaxMessageBytes { get; set; } = DefaultMaxMessageBytes;
 
+    /// <summary>
+    /// Shortest time between two messages that end with a transaction: the transactions committed meanwhile go
+    /// together in the next one. A change after a quiet moment leaves at once. Zero (the default) sends each ready
+    /// batch at once: at a steady 2,000 commits/s 2 ms saved the broker and the service CPU but did not shorten the
+    /// latency tail on 2 cores (README, "The messages on the bus").
+    /// </summary>
+    public TimeSpan BatchLinger { get; set; } = TimeSpan.Zero;
+
     /// <summary>Most bus messages published and not yet confirmed by the broker.</summary>
     public int MaxPublishesInFlight { get; set; } = DefaultMaxPublishesInFlight;
 

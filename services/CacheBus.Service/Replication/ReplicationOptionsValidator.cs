@@ -30,6 +30,11 @@ internal sealed partial class ReplicationOptionsValidator : IValidateOptions<Rep
             failures.Add($"{path}:MaxMessageBytes: {options.MaxMessageBytes} must be between 1024 and 67108864");
         }
 
+        if (options.BatchLinger < TimeSpan.Zero || options.BatchLinger > TimeSpan.FromSeconds(1))
+        {
+            failures.Add($"{path}:BatchLinger: {options.BatchLinger} must be between 00:00:00 (off) and 00:00:01");
+        }
+
         if (options.MaxPublishesInFlight is < 1 or > 1_000)
         {
             failures.Add($"{path}:MaxPublishesInFlight: {options.MaxPublishesInFlight} must be between 1 and 1000");

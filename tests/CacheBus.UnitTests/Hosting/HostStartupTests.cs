@@ -33,6 +33,18 @@ public sealed class HostStartupTests
         Assert.Contains("CacheBus:Replication:MaxBatchSize: 0 must be between 1 and 10000", error.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("-00:00:00.001")]
+    [InlineData("00:00:02")]
+    public async Task StartAsync_BatchLingerOutOfRange_FailsNamingTheSetting(string linger)
+    {
+        using var host = Build(("CacheBus:Replication:BatchLinger", linger));
+
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => StartAsync(host));
+
+        Assert.Contains("CacheBus:Replication:BatchLinger:", error.Message, StringComparison.Ordinal);
+    }
+
     private static IHost Build(params (string Key, string? Value)[] overrides)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
