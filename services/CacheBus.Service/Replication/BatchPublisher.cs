@@ -62,13 +62,14 @@ internal sealed class BatchPublisher(
             // committed meanwhile (fewer messages: less CPU for the service and the broker); a change after a quiet
             // moment still leaves at once.
             lingering = lingering is { IsCompleted: true } ? null : lingering;
+            var mayCut = !batch.InTransaction || batch.IsFull || intent is not null;
             var sinceCut = lastCut is { } cut ? time.GetElapsedTime(cut) : TimeSpan.MaxValue;
-            var due = batch.IsFull || intent is not null || sinceCut >= _linger;
-            if (!batch.InTransaction && !batch.IsEmpty && !due)
+            var hold = !batch.IsFull && intent is null && !batch.IsEmpty && sinceCut < _linger;
+            if (mayCut && hold)
             {
                 lingering ??= Task.Delay(_linger - sinceCut, time, ct);
             }
-            else if (!batch.InTransaction || batch.IsFull || intent is not null)
+            else if (mayCut)
             {
                 lastCut = batch.IsEmpty ? lastCut : time.GetTimestamp();
                 lingering = null;
