@@ -7,9 +7,11 @@ from django.urls import include, path
 
 from cachebus_django import fragments, invalidate, profile_snapshot
 
-# Renders that really happened, per product id: in the page's {% cache %} blocks, and at the origin CacheBus fetches.
+# Renders that really happened, per product id: in the page's {% cache %} blocks, and at the origin CacheBus fetches
+# (origin_fetches counts the latter per fragment name too, as (name, product id)).
 card_renders = {}
 origin_renders = {}
+origin_fetches = {}
 
 
 class Product:
@@ -53,6 +55,8 @@ def render_card(request, product_id):
     """What the {% cache %} blocks of card.html render; products named to misbehave let tests break the origin."""
     product = Product(int(product_id))
     origin_renders[product.id] = origin_renders.get(product.id, 0) + 1
+    fetch = (request.resolver_match.kwargs["name"], product.id)
+    origin_fetches[fetch] = origin_fetches.get(fetch, 0) + 1
     if product.name == "down":
         return HttpResponse("maintenance", status=503)
     if product.name == "moved":
