@@ -75,7 +75,10 @@ public static class CacheBusHostingExtensions
             });
         });
 
-        // The listener must not publish before the bus (and the consumers' queues) are up.
+        // Start-up is mostly waiting on servers: the broker's handshake and topology, the catalog checks and the slot.
+        // Started concurrently they overlap (a cold start reaches its first eviction sooner); the listener waits for
+        // BusStarted before it reads a change, and the host counts as started only once the bus has.
+        services.Configure<HostOptions>(host => host.ServicesStartConcurrently = true);
         services.Configure<MassTransitHostOptions>(host => host.WaitUntilStarted = true);
 
         if (role.HasFlag(CacheBusRole.Consumers))
@@ -117,6 +120,8 @@ public static class CacheBusHostingExtensions
         {
             services.AddSingleton(sp => NpgsqlDataSource.Create(sp.GetRequiredService<IOptions<ConnectionStringsOptions>>().Value.Postgres!));
             services.AddSingleton<ReplicationState>();
+            services.AddSingleton<BusStarted>();
+            services.AddBusObserver(sp => sp.GetRequiredService<BusStarted>());
             services.AddSingleton<BatchPublisher>();
             services.AddHostedService<ReplicationListener>();
             services.AddHostedService<ReplicationLagSampler>();

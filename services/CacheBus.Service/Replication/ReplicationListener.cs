@@ -21,6 +21,7 @@ internal sealed partial class ReplicationListener(
     IOptions<ConnectionStringsOptions> connections,
     RuleSet rules,
     BatchPublisher publisher,
+    BusStarted bus,
     ReplicationState state,
     IOptions<ReplicationOptions> options,
     IOptions<SessionsOptions> sessions,
@@ -87,6 +88,7 @@ internal sealed partial class ReplicationListener(
             WalReceiverStatusInterval = _options.StatusInterval,
         };
         await connection.Open(stoppingToken);
+        await bus.Ready.WaitAsync(stoppingToken); // opened meanwhile; nothing is read before the bus and its queues are up
         using var session = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
         var channel = Channel.CreateBounded<StreamItem>(new BoundedChannelOptions(ChannelCapacity)
         {
