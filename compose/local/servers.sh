@@ -277,8 +277,11 @@ ensure_rabbit_users() {
 start_redis() {
     mkdir -p "$REDIS_DIR"
     log "starting Redis on 127.0.0.1:$REDIS_PORT"
-    # no persistence: this is a cache for tests
-    redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --daemonize yes --save "" --appendonly no --requirepass "$REDIS_PASSWORD" \
+    # No snapshots while running, but one on SIGTERM (`stop redis`), loaded by the next start: a Redis that comes
+    # back from an outage still holds what it held, as a production Redis with persistence (or a partition) does.
+    # Without it a stopped Redis came back empty, and a test that stopped it could not see a key left stale.
+    redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --daemonize yes --save "" --appendonly no --shutdown-on-sigterm save \
+        --requirepass "$REDIS_PASSWORD" \
         --dir "$REDIS_DIR" --pidfile "$REDIS_DIR/redis.pid" --logfile "$REDIS_DIR/redis.log" \
         </dev/null >>"$REDIS_DIR/redis.log" 2>&1 9>&- ||
         { tail -n 20 "$REDIS_DIR/redis.log" >&2 || true; die "redis-server failed to start"; }
