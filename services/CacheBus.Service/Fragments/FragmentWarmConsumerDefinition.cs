@@ -17,6 +17,6 @@ internal sealed class FragmentWarmConsumerDefinition : ConsumerDefinition<Fragme
     {
         endpointConfigurator.PrefetchCount = 16;
 
-        endpointConfigurator.UseCacheOutageRetry();
+        endpointConfigurator.UseCacheOutageRetry(context);
     }
 }

@@ -30,6 +30,8 @@ public static class CacheBusHostingExtensions
         services.AddSingleton<IValidateOptions<ReplicationOptions>, ReplicationOptionsValidator>();
         services.AddOptions<DjangoOptions>().BindConfiguration(DjangoOptions.Section);
         services.AddOptions<RedisOptions>().BindConfiguration(RedisOptions.Section).ValidateOnStart();
+        services.AddOptions<RetryOptions>().BindConfiguration(RetryOptions.Section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<RetryOptions>, RetryOptionsValidator>();
         services.AddSingleton<IValidateOptions<RedisOptions>, RedisOptionsValidator>();
         services.AddSingleton<RuleSet>();
         var health = services.AddHealthChecks();

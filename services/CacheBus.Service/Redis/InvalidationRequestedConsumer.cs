@@ -31,6 +31,6 @@ internal sealed class InvalidationRequestedConsumerDefinition : ConsumerDefiniti
         IConsumerConfigurator<InvalidationRequestedConsumer> consumerConfigurator,
         IRegistrationContext context)
     {
-        endpointConfigurator.UseCacheOutageRetry();
+        endpointConfigurator.UseCacheOutageRetry(context);
     }
 }

@@ -18,6 +18,6 @@ internal sealed class RedisEvictionConsumerDefinition : ConsumerDefinition<Redis
     {
         endpointConfigurator.PrefetchCount = 32;
 
-        endpointConfigurator.UseCacheOutageRetry();
+        endpointConfigurator.UseCacheOutageRetry(context);
     }
 }

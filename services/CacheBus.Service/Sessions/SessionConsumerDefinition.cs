@@ -18,6 +18,6 @@ internal sealed class SessionConsumerDefinition : ConsumerDefinition<SessionCons
     {
         endpointConfigurator.PrefetchCount = 16;
 
-        endpointConfigurator.UseCacheOutageRetry();
+        endpointConfigurator.UseCacheOutageRetry(context);
     }
 }

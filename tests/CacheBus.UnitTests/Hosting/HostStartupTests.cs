@@ -45,6 +45,19 @@ public sealed class HostStartupTests
         Assert.Contains("CacheBus:Replication:BatchLinger:", error.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("CacheBus:Retry:Limit", "-1")]
+    [InlineData("CacheBus:Retry:MaxInterval", "00:00:00")]
+    [InlineData("CacheBus:Retry:MaxInterval", "01:00:00")]
+    public async Task StartAsync_RetryOutOfRange_FailsNamingTheSetting(string setting, string value)
+    {
+        using var host = Build((setting, value));
+
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => StartAsync(host));
+
+        Assert.Contains(setting + ":", error.Message, StringComparison.Ordinal);
+    }
+
     private static IHost Build(params (string Key, string? Value)[] overrides)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
