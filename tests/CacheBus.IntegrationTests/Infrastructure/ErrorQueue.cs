@@ -26,6 +26,22 @@ internal static class ErrorQueue
             within);
     }
 
+    /// <summary>How many messages <paramref name="queue"/>_error holds; MassTransit creates it with the first message it moves there.</summary>
+    public static async Task<uint> DepthAsync(string queue)
+    {
+        var factory = new ConnectionFactory { Uri = new Uri(Servers.RabbitMq) };
+        await using var connection = await factory.CreateConnectionAsync(TestContext.Current.CancellationToken);
+        await using var channel = await connection.CreateChannelAsync();
+        try
+        {
+            return (await channel.QueueDeclarePassiveAsync($"{queue}_error")).MessageCount;
+        }
+        catch (RabbitMQ.Client.Exceptions.OperationInterruptedException)
+        {
+            return 0; // no error queue yet: it holds nothing
+        }
+    }
+
     private static async Task<bool> HoldsAsync(IConnection connection, string queue, string marker, string[] reason)
     {
         await using var channel = await connection.CreateChannelAsync();

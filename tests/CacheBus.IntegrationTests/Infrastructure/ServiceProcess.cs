@@ -53,12 +53,21 @@ internal sealed class ServiceProcess : IAsyncDisposable
 
     public bool HasExited => _process.HasExited;
 
-    /// <summary>SIGSTOP: the process keeps its connections but does nothing until it is killed or continued.</summary>
-    public void Pause()
+    /// <summary>The process's peak resident memory so far (VmHWM), in MiB.</summary>
+    public double PeakRssMegabytes
     {
-        using var kill = Process.Start("kill", ["-STOP", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
-        kill.WaitForExit();
+        get
+        {
+            var line = File.ReadLines($"/proc/{_process.Id}/status").First(l => l.StartsWith("VmHWM:", StringComparison.Ordinal));
+            return long.Parse(line["VmHWM:".Length..].Replace("kB", "", StringComparison.Ordinal).Trim(), System.Globalization.CultureInfo.InvariantCulture) / 1024.0;
+        }
     }
+
+    /// <summary>SIGSTOP: the process keeps its connections but does nothing until it is killed or continued.</summary>
+    public void Pause() => Signals.Send(_process, "STOP");
+
+    /// <summary>SIGCONT after <see cref="Pause"/>.</summary>
+    public void Resume() => Signals.Send(_process, "CONT");
 
     public static ServiceProcess Start(IDictionary<string, string?> settings, params string[] args) => new(settings, args);
 

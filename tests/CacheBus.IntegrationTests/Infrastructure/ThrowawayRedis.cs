@@ -88,9 +88,7 @@ internal sealed class ThrowawayRedis : IAsyncDisposable
 
     private void Signal(string signal, bool paused)
     {
-        using var kill = Process.Start("kill", [$"-{signal}", $"{_process.Id}"]);
-        kill.WaitForExit();
-        Assert.Equal(0, kill.ExitCode);
+        Signals.Send(_process, signal);
         _paused = paused;
     }
 }

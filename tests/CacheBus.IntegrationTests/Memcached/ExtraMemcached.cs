@@ -8,6 +8,7 @@ internal sealed class ExtraMemcached : IAsyncDisposable
 {
     private readonly Process _process;
     private bool _stopped;
+    private bool _paused;
 
     private ExtraMemcached(Process process, string address)
     {
@@ -51,6 +52,19 @@ internal sealed class ExtraMemcached : IAsyncDisposable
         }
     }
 
+    /// <summary>SIGSTOP: the node keeps its sockets and its items and answers nothing (a partition), until <see cref="Resume"/>.</summary>
+    public void Pause()
+    {
+        Signals.Send(_process, "STOP");
+        _paused = true;
+    }
+
+    public void Resume()
+    {
+        Signals.Send(_process, "CONT");
+        _paused = false;
+    }
+
     /// <summary>Kills the node (a crash); a test may do that before the end, so a second call does nothing.</summary>
     public async ValueTask DisposeAsync()
     {
@@ -60,6 +74,11 @@ internal sealed class ExtraMemcached : IAsyncDisposable
         }
 
         _stopped = true;
+        if (_paused)
+        {
+            Resume();
+        }
+
         if (!_process.HasExited)
         {
             _process.Kill();

@@ -12,11 +12,14 @@ namespace CacheBus.IntegrationTests.Sessions;
 /// The sessions policy on the profiles table (plus a nullable <c>bio</c> column in the snapshot), one change per bus
 /// message so that a transaction's changes travel in separate messages, and registries under a prefix of their own.
 /// </summary>
-public sealed class SessionsFixture() : CacheBusFixture(Overrides, "ALTER TABLE profiles ADD COLUMN bio text")
+public sealed class SessionsFixture() : CacheBusFixture(Overrides, SetupSql)
 {
+    internal const string SetupSql = "ALTER TABLE profiles ADD COLUMN bio text";
+
     public static readonly string RegistryPrefix = $"test:{Guid.NewGuid():N}:sessions:";
 
-    private static Dictionary<string, string?> Overrides => new()
+    /// <summary>The settings of this policy, for a test that runs CacheBus as its own process; the table needs <see cref="SetupSql"/>.</summary>
+    internal static Dictionary<string, string?> Overrides => new()
     {
         ["CacheBus:Replication:MaxBatchSize"] = "1",
         ["CacheBus:Django:Caches:sessions:Version"] = "1",
