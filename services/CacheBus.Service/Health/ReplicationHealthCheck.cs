@@ -9,6 +9,7 @@ internal sealed class ReplicationHealthCheck(ReplicationState state) : IHealthCh
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
         Task.FromResult(state switch
         {
+            { SlotLost: { } lost } => HealthCheckResult.Unhealthy(lost),
             { Streaming: true } => HealthCheckResult.Healthy("streaming from the slot"),
             { Standby: true } => HealthCheckResult.Healthy("standby: another listener holds the slot"),
             _ => HealthCheckResult.Unhealthy("not streaming from the replication slot"),

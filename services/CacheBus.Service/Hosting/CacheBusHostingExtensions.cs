@@ -34,6 +34,7 @@ public static class CacheBusHostingExtensions
         services.AddSingleton<IValidateOptions<RetryOptions>, RetryOptionsValidator>();
         services.AddSingleton<IValidateOptions<RedisOptions>, RedisOptionsValidator>();
         services.AddSingleton<RuleSet>();
+        services.AddSingleton<IConnectionMultiplexer>(sp => ConnectToRedis(sp.GetRequiredService<IOptions<ConnectionStringsOptions>>().Value));
         var health = services.AddHealthChecks();
 
         var role = builder.Configuration.GetSection(CacheBusOptions.Section).Get<CacheBusOptions>()?.Role ?? CacheBusRole.All;
@@ -85,7 +86,6 @@ public static class CacheBusHostingExtensions
 
         if (role.HasFlag(CacheBusRole.Consumers))
         {
-            services.AddSingleton<IConnectionMultiplexer>(sp => ConnectToRedis(sp.GetRequiredService<IOptions<ConnectionStringsOptions>>().Value));
             services.AddSingleton<RedisInvalidator>();
             services.AddHostedService<CacheStatsSampler>();
             health.AddCheck<RedisHealthCheck>("redis", tags: [CacheBusEndpoints.ReadyTag]);
@@ -125,6 +125,7 @@ public static class CacheBusHostingExtensions
             services.AddSingleton<BusStarted>();
             services.AddBusObserver(sp => sp.GetRequiredService<BusStarted>());
             services.AddSingleton<BatchPublisher>();
+            services.AddSingleton<SlotGuard>();
             services.AddHostedService<ReplicationListener>();
             services.AddHostedService<ReplicationLagSampler>();
             services.AddHostedService<Heartbeat>();

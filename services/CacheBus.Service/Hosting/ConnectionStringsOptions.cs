@@ -37,9 +37,10 @@ internal sealed class ConnectionStringsValidator(IOptions<CacheBusOptions> cache
             failures.Add($"{ConnectionStringsOptions.Section}:RabbitMq: must be an amqp:// or amqps:// address");
         }
 
-        if (role.HasFlag(CacheBusRole.Consumers) && string.IsNullOrWhiteSpace(options.Redis))
+        // The consumers' caches, and where the listener records its position (Replication/SlotPosition.cs).
+        if (string.IsNullOrWhiteSpace(options.Redis))
         {
-            failures.Add($"{ConnectionStringsOptions.Section}:Redis: required by the consumers role");
+            failures.Add($"{ConnectionStringsOptions.Section}:Redis: required by every role");
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);

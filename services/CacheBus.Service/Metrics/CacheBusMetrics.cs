@@ -26,6 +26,9 @@ internal static class CacheBusMetrics
     public static readonly Counter Failures = Prometheus.Metrics.CreateCounter(
         "cachebus_failures_total", "Failures, by component and reason; each one is retried or reported.", "component", "reason");
 
+    public static readonly Counter SlotsLost = Prometheus.Metrics.CreateCounter(
+        "cachebus_slot_lost_total", "Times the listener found its slot dropped, invalidated or replaced, by what it did (Refuse, FlushPrefixes).", "recovery");
+
     public static readonly Histogram CommitToApplied = Prometheus.Metrics.CreateHistogram(
         "cachebus_commit_to_applied_seconds", "Time from a row's commit in PostgreSQL to its invalidation being applied.",
         new HistogramConfiguration

@@ -12,7 +12,8 @@ namespace CacheBus.Service.Replication;
 
 /// <summary>
 /// Streams committed changes from the slot and hands them to the publisher. At start it checks the rules against
-/// the catalog and creates the publication and slot; a failure there stops start-up. After a failure while
+/// the catalog and creates the publication; a failure there stops start-up. Each time it connects, the slot is
+/// checked against where CacheBus left it, and created on a first start (<see cref="SlotGuard"/>). After a failure while
 /// streaming it reconnects with backoff and resumes from the slot's confirmed position, so an unconfirmed change is
 /// published again rather than lost.
 /// </summary>
@@ -21,6 +22,7 @@ internal sealed partial class ReplicationListener(
     IOptions<ConnectionStringsOptions> connections,
     RuleSet rules,
     BatchPublisher publisher,
+    SlotGuard guard,
     BusStarted bus,
     ReplicationState state,
     IOptions<ReplicationOptions> options,
@@ -43,6 +45,18 @@ internal sealed partial class ReplicationListener(
 
         _tables = tables;
         await ReplicationSetup.EnsureAsync(db, _options, _tables.Keys, cancellationToken);
+
+        // On a first start the slot exists once start-up is over, so what commits from then on is streamed. A lost
+        // slot (readiness says so) or a server away is left to the stream loop, which checks again on every connect.
+        try
+        {
+            await guard.CheckAsync(cancellationToken);
+        }
+        catch (Exception ex) when (ex is SlotLostException || logger.Survives(ex, "listener", cancellationToken))
+        {
+            // logged and counted where it was met; ExecuteAsync's first connect meets it again
+        }
+
         await base.StartAsync(cancellationToken);
     }
 
@@ -89,6 +103,7 @@ internal sealed partial class ReplicationListener(
         };
         await connection.Open(stoppingToken);
         await bus.Ready.WaitAsync(stoppingToken); // opened meanwhile; nothing is read before the bus and its queues are up
+        var position = await guard.CheckAsync(stoppingToken);
         using var session = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
         var channel = Channel.CreateBounded<StreamItem>(new BoundedChannelOptions(ChannelCapacity)
         {
@@ -96,9 +111,10 @@ internal sealed partial class ReplicationListener(
             SingleWriter = true,
         });
 
-        var publishing = publisher.RunAsync(channel.Reader, connection.SetReplicationStatus, session.Token);
+        var publishing = publisher.RunAsync(channel.Reader, position.Confirm, session.Token);
         var reading = ReadAsync(connection, channel.Writer, onStreaming, session.Token);
-        var first = await Task.WhenAny(reading, publishing);
+        var keeping = position.KeepAsync(connection, time, logger, session.Token);
+        var first = await Task.WhenAny(reading, publishing, keeping);
         await session.CancelAsync();
         try
         {
@@ -106,7 +122,7 @@ internal sealed partial class ReplicationListener(
         }
         finally
         {
-            await Task.WhenAll(reading, publishing).ContinueWith(static _ => { }, TaskScheduler.Default);
+            await Task.WhenAll(reading, publishing, keeping).ContinueWith(static _ => { }, TaskScheduler.Default);
         }
     }
 

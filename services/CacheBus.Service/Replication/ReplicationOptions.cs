@@ -56,8 +56,28 @@ public sealed class ReplicationOptions
     /// </summary>
     public ReplicaIdentityMode ReplicaIdentity { get; set; } = ReplicaIdentityMode.Refuse;
 
+    /// <summary>
+    /// What to do when the slot is not the one CacheBus left (<see cref="SlotGuard"/>): refuse to stream, with
+    /// readiness saying what was lost (the default), or flush <see cref="FlushPrefixes"/> (and revoke every session,
+    /// when sessions are on), create a slot and go on.
+    /// </summary>
+    public SlotLostRecovery OnSlotLost { get; set; } = SlotLostRecovery.Refuse;
+
+    /// <summary>
+    /// Redis key patterns (SCAN MATCH globs, for example <c>:1:*</c> for Django's default KEY_PREFIX and VERSION) that
+    /// hold everything the rules could have invalidated; deleted on every node after a lost slot when
+    /// <see cref="OnSlotLost"/> is <c>FlushPrefixes</c>.
+    /// </summary>
+    public List<string> FlushPrefixes { get; set; } = [];
+
     /// <summary>Longest wait before the listener reconnects after a failure.</summary>
     public TimeSpan MaxReconnectDelay { get; set; } = TimeSpan.FromSeconds(30);
+}
+
+public enum SlotLostRecovery
+{
+    Refuse,
+    FlushPrefixes,
 }
 
 public enum ReplicaIdentityMode

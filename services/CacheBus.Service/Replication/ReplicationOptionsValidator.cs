@@ -60,6 +60,11 @@ internal sealed partial class ReplicationOptionsValidator : IValidateOptions<Rep
             failures.Add($"{path}:MaxReconnectDelay: {options.MaxReconnectDelay} must be between 00:00:00.1 and 00:10:00");
         }
 
+        if (options.OnSlotLost == SlotLostRecovery.FlushPrefixes && (options.FlushPrefixes.Count == 0 || options.FlushPrefixes.Any(string.IsNullOrWhiteSpace)))
+        {
+            failures.Add($"{path}:FlushPrefixes: OnSlotLost = FlushPrefixes needs at least one Redis key pattern, none empty (for example ':1:*')");
+        }
+
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 

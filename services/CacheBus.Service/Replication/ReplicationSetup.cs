@@ -3,7 +3,7 @@ using Npgsql;
 
 namespace CacheBus.Service.Replication;
 
-/// <summary>Creates the publication and the pgoutput slot when they are missing; existing ones are reused.</summary>
+/// <summary>Creates the publication when it is missing, or adds the tables it lacks; the slot is <see cref="SlotGuard"/>'s.</summary>
 internal static class ReplicationSetup
 {
     public static async Task EnsureAsync(
@@ -22,13 +22,6 @@ internal static class ReplicationSetup
                 await ExecuteAsync(db, $"ALTER PUBLICATION {Ident(options.PublicationName)} ADD TABLE {Quote(table)}", ct);
             }
         }
-
-        await using var slot = db.CreateCommand("""
-            SELECT pg_create_logical_replication_slot($1, 'pgoutput')
-            WHERE NOT EXISTS (SELECT 1 FROM pg_replication_slots WHERE slot_name = $1)
-            """);
-        slot.Parameters.Add(new NpgsqlParameter { Value = options.SlotName });
-        await slot.ExecuteNonQueryAsync(ct);
     }
 
     private static async Task<HashSet<TableName>?> PublishedTablesAsync(NpgsqlDataSource db, string publication, CancellationToken ct)

@@ -6,6 +6,7 @@ internal sealed class ReplicationState
     private long _oldestUnconfirmedTicks;
     private volatile bool _streaming;
     private volatile bool _standby;
+    private string? _slotLost;
 
     /// <summary>True while the listener holds the slot and reads from it.</summary>
     public bool Streaming
@@ -19,6 +20,13 @@ internal sealed class ReplicationState
     {
         get => _standby;
         set => _standby = value;
+    }
+
+    /// <summary>What was lost when the slot is not the one CacheBus left, until it recovers; readiness reports it.</summary>
+    public string? SlotLost
+    {
+        get => Volatile.Read(ref _slotLost);
+        set => Volatile.Write(ref _slotLost, value);
     }
 
     /// <summary>Commit time of the oldest decoded change the broker has not confirmed, or null when none is waiting.</summary>

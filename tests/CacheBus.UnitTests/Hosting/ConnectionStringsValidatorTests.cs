@@ -22,7 +22,7 @@ public sealed class ConnectionStringsValidatorTests
     [InlineData(" ")]
     public void Validate_ListenerWithoutPostgres_FailsNamingPostgres(string? postgres)
     {
-        var result = Validate(CacheBusRole.Listener, postgres, RabbitMq, redis: null);
+        var result = Validate(CacheBusRole.Listener, postgres, RabbitMq, Redis);
 
         Assert.StartsWith("ConnectionStrings:Postgres: ", Assert.Single(result.Failures ?? []), StringComparison.Ordinal);
     }
@@ -55,11 +55,12 @@ public sealed class ConnectionStringsValidatorTests
     }
 
     [Fact]
-    public void Validate_ListenerWithoutRedis_Succeeds()
+    public void Validate_ListenerWithoutRedis_FailsNamingRedis()
     {
+        // The listener records its slot position in Redis (SlotPosition), where it survives the slot.
         var result = Validate(CacheBusRole.Listener, Postgres, RabbitMq, redis: null);
 
-        Assert.True(result.Succeeded, result.FailureMessage);
+        Assert.StartsWith("ConnectionStrings:Redis: ", Assert.Single(result.Failures ?? []), StringComparison.Ordinal);
     }
 
     private static ValidateOptionsResult Validate(CacheBusRole role, string? postgres, string? rabbitMq, string? redis)

@@ -58,6 +58,18 @@ public sealed class HostStartupTests
         Assert.Contains(setting + ":", error.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("CacheBus:Replication:FlushPrefixes", null)]
+    [InlineData("CacheBus:Replication:FlushPrefixes:0", " ")]
+    public async Task StartAsync_FlushPrefixesRecoveryWithoutAPattern_FailsNamingFlushPrefixes(string setting, string? value)
+    {
+        using var host = Build(("CacheBus:Replication:OnSlotLost", "FlushPrefixes"), (setting, value));
+
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => StartAsync(host));
+
+        Assert.Contains("CacheBus:Replication:FlushPrefixes:", error.Message, StringComparison.Ordinal);
+    }
+
     private static IHost Build(params (string Key, string? Value)[] overrides)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
