@@ -68,6 +68,15 @@ public sealed record RowChange
     [JsonPropertyName("commitTime")]
     public required DateTimeOffset CommitTime { get; init; }
 
+    /// <summary>
+    /// True when the row alone was larger than one message may be (CacheBus:Replication:MaxMessageBytes):
+    /// <see cref="OldValues"/> and <see cref="NewValues"/> were left out, the rest is as always; read the row by
+    /// <see cref="Key"/> if its values are needed. Absent (false) otherwise.
+    /// </summary>
+    [JsonPropertyName("valuesOmitted")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public bool ValuesOmitted { get; init; }
+
     /// <summary>The PostgreSQL transaction id (xid).</summary>
     [JsonPropertyName("transactionId")]
     public required uint TransactionId { get; init; }

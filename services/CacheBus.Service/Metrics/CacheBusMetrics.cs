@@ -26,6 +26,9 @@ internal static class CacheBusMetrics
     public static readonly Counter Failures = Prometheus.Metrics.CreateCounter(
         "cachebus_failures_total", "Failures, by component and reason; each one is retried or reported.", "component", "reason");
 
+    public static readonly Counter RowValuesOmitted = Prometheus.Metrics.CreateCounter(
+        "cachebus_row_values_omitted_total", "Rows published without their values (PublishRows) because one row was larger than MaxMessageBytes.", "table");
+
     public static readonly Counter SlotsLost = Prometheus.Metrics.CreateCounter(
         "cachebus_slot_lost_total", "Times the listener found its slot dropped, invalidated or replaced, by what it did (Refuse, FlushPrefixes).", "recovery");
 

@@ -16,8 +16,14 @@ namespace CacheBus.Service.Replication;
 /// Rules are applied here, on the publishing side of the channel, so the decoding loop (the stream's serial ceiling)
 /// does nothing but decode.
 /// </summary>
-internal sealed class BatchPublisher(
-    IBus bus, RuleSet rules, ReplicationState state, IOptions<ReplicationOptions> options, TimeProvider time, SessionPolicy? sessions = null)
+internal sealed partial class BatchPublisher(
+    IBus bus,
+    RuleSet rules,
+    ReplicationState state,
+    IOptions<ReplicationOptions> options,
+    TimeProvider time,
+    ILogger<BatchPublisher> logger,
+    SessionPolicy? sessions = null)
 {
     private readonly TimeSpan _linger = options.Value.BatchLinger;
     private readonly int _maxBatch = options.Value.MaxBatchSize;
@@ -29,7 +35,7 @@ internal sealed class BatchPublisher(
     public async Task RunAsync(ChannelReader<StreamItem> reader, Action<NpgsqlLogSequenceNumber> confirm, CancellationToken ct)
     {
         var inFlight = new Queue<InFlight>(); // in the order they were started
-        var batch = new OutgoingBatch(rules, sessions, _maxBatch, _maxBytes);
+        var batch = new OutgoingBatch(rules, sessions, _maxBatch, _maxBytes, RowTooLarge);
         NpgsqlLogSequenceNumber? safeEnd = null;
         Task<bool>? waitToRead = null;
         Task? lingering = null;
@@ -150,6 +156,15 @@ internal sealed class BatchPublisher(
 
         state.OldestUnconfirmedCommit = inFlight.FirstOrDefault(p => p.FirstCommit is not null).FirstCommit;
     }
+
+    private void RowTooLarge(RowChange change, int bytes)
+    {
+        CacheBusMetrics.RowValuesOmitted.WithLabels($"{change.Schema}.{change.Table}").Inc();
+        LogRowTooLarge($"{change.Schema}.{change.Table}", string.Join(", ", change.Key.Select(c => $"{c.Key}={c.Value}")), change.CommitLsn, bytes, _maxBytes);
+    }
+
+    [LoggerMessage(LogLevel.Error, "Row {Table} ({Key}) committed at {CommitLsn} is about {Bytes} bytes, more than CacheBus:Replication:MaxMessageBytes ({MaxBytes}): RowsChanged carries it without its values (valuesOmitted); its keys are invalidated as always")]
+    private partial void LogRowTooLarge(string table, string key, string commitLsn, int bytes, int maxBytes);
 
     private readonly record struct InFlight(Task Publish, NpgsqlLogSequenceNumber? SafeEnd, DateTimeOffset? FirstCommit, string? Message);
 }

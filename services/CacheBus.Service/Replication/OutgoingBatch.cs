@@ -12,7 +12,7 @@ namespace CacheBus.Service.Replication;
 /// <c>MaxBatchSize</c> changes or <c>MaxMessageBytes</c>, a piece of it. The listener used to ship every row with
 /// its old and new image and leave this to each consumer: half the service's CPU went into that JSON.
 /// </summary>
-internal sealed class OutgoingBatch(RuleSet rules, SessionPolicy? sessions, int maxChanges, int maxBytes)
+internal sealed class OutgoingBatch(RuleSet rules, SessionPolicy? sessions, int maxChanges, int maxBytes, Action<RowChange, int>? valuesOmitted = null)
 {
     // A key named again in a later piece of the same transaction is not sent again, up to this many keys per
     // transaction (a bound on memory for a transaction of millions of rows; past it a repeat costs one more UNLINK).
@@ -43,7 +43,10 @@ internal sealed class OutgoingBatch(RuleSet rules, SessionPolicy? sessions, int 
     /// <summary>True while no change with a rule was added since the last <see cref="Take"/>.</summary>
     public bool IsEmpty => _changes == 0;
 
-    /// <summary>True once the batch holds as many changes or bytes as one message should.</summary>
+    /// <summary>
+    /// True once the batch holds as many changes or bytes as one message should. It is asked before each change is
+    /// added, so a message may pass <c>maxBytes</c> by one change (itself at most <c>maxBytes</c>): at most twice it.
+    /// </summary>
     public bool IsFull => _changes >= maxChanges || _bytes >= maxBytes;
 
     public void Add(RowChange change)
@@ -65,8 +68,18 @@ internal sealed class OutgoingBatch(RuleSet rules, SessionPolicy? sessions, int 
 
         if (rule.PublishRows)
         {
+            // A row larger than a whole message would fail to publish (over the broker's max_message_size) and be
+            // replayed forever: it goes without its values, said so in the message and by the callback.
+            var bytes = RowBytes(change);
+            if (bytes > maxBytes)
+            {
+                change = change with { OldValues = null, NewValues = null, ValuesOmitted = true };
+                valuesOmitted?.Invoke(change, bytes);
+                bytes = RowBytes(change);
+            }
+
             _rows.Add(change);
-            _bytes += RowBytes(change);
+            _bytes += bytes;
         }
     }
 

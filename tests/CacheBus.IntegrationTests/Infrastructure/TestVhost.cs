@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace CacheBus.IntegrationTests.Infrastructure;
 
 /// <summary>
@@ -22,28 +20,10 @@ internal sealed class TestVhost : IAsyncDisposable
     {
         var vhost = new TestVhost();
         var user = Uri.UnescapeDataString(new Uri(Servers.RabbitMq).UserInfo.Split(':')[0]);
-        await RabbitMqCtlAsync("add_vhost", vhost._name);
-        await RabbitMqCtlAsync("set_permissions", "-p", vhost._name, user, ".*", ".*", ".*");
+        await RabbitMqCtl.RunAsync("add_vhost", vhost._name);
+        await RabbitMqCtl.RunAsync("set_permissions", "-p", vhost._name, user, ".*", ".*", ".*");
         return vhost;
     }
 
-    public async ValueTask DisposeAsync() => await RabbitMqCtlAsync("delete_vhost", _name);
-
-    private static async Task RabbitMqCtlAsync(params string[] args)
-    {
-        var start = new ProcessStartInfo("rabbitmqctl") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in (string[])["-q", "-n", Environment.GetEnvironmentVariable("RABBITMQ_NODENAME") ?? "rabbit@localhost", .. args])
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        if (process.ExitCode != 0)
-        {
-            throw new InvalidOperationException($"rabbitmqctl {string.Join(' ', args)} exited with {process.ExitCode}:\n{await output}{await error}");
-        }
-    }
+    public async ValueTask DisposeAsync() => await RabbitMqCtl.RunAsync("delete_vhost", _name);
 }

@@ -121,7 +121,7 @@ public sealed class BatchPublisherTests : IAsyncLifetime
     private void Start(TimeSpan linger)
     {
         var options = Options.Create(new ReplicationOptions { BatchLinger = linger });
-        var publisher = new BatchPublisher(_harness.Bus, Shop, new ReplicationState(), options, _time);
+        var publisher = new BatchPublisher(_harness.Bus, Shop, new ReplicationState(), options, _time, Microsoft.Extensions.Logging.Abstractions.NullLogger<BatchPublisher>.Instance);
         _running = Task.Run(() => publisher.RunAsync(_channel.Reader, Confirm, _stop.Token));
     }
 

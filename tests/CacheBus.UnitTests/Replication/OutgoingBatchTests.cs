@@ -112,6 +112,32 @@ public sealed class OutgoingBatchTests
     }
 
     [Fact]
+    public void Add_RowLargerThanAMessage_GoesWithoutItsValues_SaidInTheMessageAndTheCallback_KeysAsAlways()
+    {
+        var options = OptionsFor(("products", ["product:{id}"]));
+        options.Tables["products"].PublishRows = true;
+        var omitted = new List<(RowChange Change, int Bytes)>();
+        var batch = new OutgoingBatch(With(options), null, 500, 4096, (change, bytes) => omitted.Add((change, bytes)));
+        var wide = Product("1", category: "7") with { NewValues = Rows.Of(("id", "1"), ("description", new string('x', 10_000))) };
+
+        batch.Add(wide);
+        batch.Add(Product("2", category: "7"));
+
+        var messages = batch.Take();
+        Assert.Equal(["product:1", "product:2"], Assert.Single(messages.OfType<KeysInvalidated>()).Keys);
+        var rows = Assert.Single(messages.OfType<RowsChanged>()).Changes;
+        Assert.True(rows[0].ValuesOmitted);
+        Assert.Null(rows[0].NewValues);
+        Assert.Null(rows[0].OldValues);
+        Assert.Equal("1", rows[0].Key["id"]);
+        Assert.False(rows[1].ValuesOmitted);
+        Assert.NotNull(rows[1].NewValues);
+        var (change, bytes) = Assert.Single(omitted);
+        Assert.Equal("products", change.Table);
+        Assert.InRange(bytes, 10_000, 11_000);
+    }
+
+    [Fact]
     public void Take_SessionChanges_NewestSnapshotPerUser_RevokeWins_NoSecurityColumnTravels()
     {
         var batch = new OutgoingBatch(Shop, SessionPolicyTests.Build(), 500, 1 << 20);
