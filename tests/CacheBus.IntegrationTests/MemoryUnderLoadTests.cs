@@ -1,0 +1,133 @@
+using System.Diagnostics;
+using CacheBus.IntegrationTests.Infrastructure;
+
+namespace CacheBus.IntegrationTests;
+
+/// <summary>
+/// Memory while the service has far more to do than it can do at once (issue 16, point 5): a backlog of a million
+/// committed changes at start, and Redis stopped for a minute under a steady 2,000 changes/s. Each prints a row of
+/// the fault table (peak RSS is the service's VmHWM) and asserts that no key is left stale.
+/// </summary>
+public sealed class MemoryUnderLoadTests(ITestOutputHelper output) : IAsyncLifetime
+{
+    private const int Rows = 2_000;
+    private readonly RedisKeys _redis = new();
+    private TestDatabase _database = null!;
+    private ServiceProcess? _service;
+    private long[] _ids = [];
+
+    private static CancellationToken Cancel => TestContext.Current.CancellationToken;
+
+    private string[] Keys => [.. _ids.Select(id => $"product:{id}")];
+
+    public async ValueTask InitializeAsync()
+    {
+        _database = await TestDatabase.CreateAsync(Cancel);
+        _ids = UniqueIds.Block(Rows);
+        await _database.ExecuteAsync("INSERT INTO products (id, category_id, name, price) SELECT id, 1, 'Load', 80 FROM unnest($1::bigint[]) AS id", _ids);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await ServersScript.RunAsync("up");
+        if (_service is not null)
+        {
+            await _service.DisposeAsync();
+        }
+
+        await _database.DisposeAsync();
+        await _redis.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task BacklogOfAMillionChanges_DrainsEveryKey_PeakRssPrinted()
+    {
+        const int transactions = 500; // of 2,000 rows each
+        await StartAsync();
+        await _service!.DisposeAsync(); // SIGKILL: the slot now collects what follows
+        for (var i = 0; i < transactions; i++)
+        {
+            await _database.ExecuteAsync("UPDATE products SET price = price + 1 WHERE id = ANY($1)", _ids);
+        }
+
+        var end = await _database.ScalarAsync<string>("SELECT pg_current_wal_lsn()::text");
+        await _redis.SetAsync(Keys);
+
+        var clock = Stopwatch.StartNew();
+        await StartAsync();
+        await Eventually.AssertAsync(
+            async () => await ConfirmedPastAsync(end) && await _redis.CountExistingAsync(Keys) == 0,
+            $"the backlog drained and every key evicted\n{_service!.Output}",
+            TimeSpan.FromMinutes(3));
+        Print("backlog of 1,000,000", transactions * Rows, Rows - await _redis.CountExistingAsync(Keys), clock.Elapsed, "drained in");
+    }
+
+    [Fact]
+    public async Task RedisStoppedAMinuteUnderASteady2000ChangesPerSecond_NothingLost_PeakRssPrinted()
+    {
+        var outage = TimeSpan.FromSeconds(60);
+        await StartAsync();
+        var parkedBefore = await ErrorQueue.DepthAsync("cachebus-redis-eviction");
+        using var writing = CancellationTokenSource.CreateLinkedTokenSource(Cancel);
+        var committed = 0L;
+        var writer = Task.Run(
+            async () =>
+            {
+                // 20 rows every 10 ms, round the 2,000 rows: each row changes about once a second.
+                var paced = Stopwatch.StartNew();
+                for (var tick = 0L; !writing.IsCancellationRequested; tick++)
+                {
+                    var slice = _ids.Skip((int)(tick % (Rows / 20)) * 20).Take(20).ToArray();
+                    await _database.ExecuteAsync("UPDATE products SET price = price + 1 WHERE id = ANY($1)", slice);
+                    committed += slice.Length;
+                    var ahead = TimeSpan.FromMilliseconds(10 * (tick + 1)) - paced.Elapsed;
+                    if (ahead > TimeSpan.Zero)
+                    {
+                        await Task.Delay(ahead, CancellationToken.None);
+                    }
+                }
+            },
+            CancellationToken.None);
+
+        await Task.Delay(TimeSpan.FromSeconds(10), Cancel);
+        await _redis.SetAsync(Keys); // cached again just before the outage: the updates during it must evict them
+        await ServersScript.RunAsync("stop", "redis"); // saved on SIGTERM, so it comes back holding them
+        var clock = Stopwatch.StartNew();
+        await Task.Delay(outage, Cancel);
+        _service!.Pause(); // so that the test looks first
+        await ServersScript.RunAsync("up");
+        var stale = await _redis.CountExistingAsync(Keys);
+        _service.Resume();
+        await Task.Delay(TimeSpan.FromSeconds(10), Cancel);
+        await writing.CancelAsync();
+        await writer;
+        var end = await _database.ScalarAsync<string>("SELECT pg_current_wal_lsn()::text");
+
+        Assert.True(stale > 0, "Redis came back holding keys the outage left stale");
+        await Eventually.AssertAsync(
+            async () => await ConfirmedPastAsync(end) && await _redis.CountExistingAsync(Keys) == 0,
+            $"every key evicted after the outage\n{_service.Output}",
+            TimeSpan.FromMinutes(2));
+        Print("Redis stopped 60 s at 2k/s", committed, Rows - await _redis.CountExistingAsync(Keys), clock.Elapsed - outage, "after Redis up");
+        Assert.Equal(parkedBefore, await ErrorQueue.DepthAsync("cachebus-redis-eviction"));
+        Assert.False(_service.HasExited);
+    }
+
+    private async Task StartAsync()
+    {
+        var settings = CacheBusService.Settings(_database);
+        settings["Urls"] = $"http://127.0.0.1:{FreePorts.Next()}";
+        settings["CacheBus:Retry:MaxInterval"] = "00:00:02"; // the default 30 s would make recovery a matter of luck
+        _service = ServiceProcess.Start(settings);
+        await _service.WaitUntilStreamingAsync(_database);
+    }
+
+    private Task<bool> ConfirmedPastAsync(string lsn) => _database.ScalarAsync<bool>(
+        "SELECT coalesce(bool_and(confirmed_flush_lsn >= $2::pg_lsn), false) FROM pg_replication_slots WHERE slot_name = $1", _database.SlotName, lsn);
+
+    // The fault table's columns; here "evicted" counts keys (each row's key, 2,000 in all) and "lost" the keys left stale.
+    private void Print(string fault, long committed, int evicted, TimeSpan recovery, string recoveryMeaning) =>
+        output.WriteLine(
+            $"{"fault",-26} {"committed",9} {"keys evicted",12} {"lost",5} {"recovered",9} {"peak RSS",9}\n" +
+            $"{fault,-26} {committed,9} {evicted,7}/{Rows} {Rows - evicted,5} {recovery.TotalSeconds,8:0.0}s {_service!.PeakRssMegabytes,6:0} MB   (recovered = {recoveryMeaning})");
+}
