@@ -29,10 +29,10 @@ internal sealed class RedisEvictionConsumer(RedisInvalidator invalidator, Second
         catch (Exception ex) when (ex is RedisException or TimeoutException)
         {
             CacheBusMetrics.Failures.WithLabels(Name, ex.GetType().Name).Inc();
-            throw; // MassTransit retries, then moves the message to the error queue with this reason
+            throw; // retried for as long as Redis is away (RetryPolicy); the message stays unacknowledged meanwhile
         }
 
-        secondEvictions.Schedule(message.Keys);
+        await secondEvictions.ScheduleAsync(message.Keys, context.CancellationToken);
         CacheBusMetrics.MessagesConsumed.WithLabels(Name).Inc();
         CacheBusMetrics.CommitToApplied.WithLabels(Name).Observe((time.GetUtcNow() - message.CommitTime).TotalSeconds, Math.Max(message.Changes, 1));
     }
