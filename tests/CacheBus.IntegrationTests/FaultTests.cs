@@ -44,18 +44,18 @@ public sealed class FaultTests(ITestOutputHelper output) : IAsyncLifetime
             ("Redis stopped 10 s", () => RestartAsync("redis", TimeSpan.FromSeconds(10))),
             ("PostgreSQL restarted", () => RestartAsync("postgres", TimeSpan.Zero)),
         };
-        var table = new StringBuilder($"{"fault",-22} {"committed",9} {"evicted",8} {"lost",5} {"recovered in",12} {"peak RSS",9}  ready\n");
+        var table = new StringBuilder(FaultTable.Header + "\n");
         var outcomes = new List<bool>();
         foreach (var (fault, inject) in cases)
         {
             var (evicted, recovery, ready) = await RunAsync(inject);
             outcomes.Add(evicted == Updates && ready);
-            table.Append($"{fault,-22} {Updates,9} {evicted,8} {Updates - evicted,5} {recovery.TotalSeconds,11:0.0}s {_service.PeakRssMegabytes,6:0} MB  {ready}\n");
+            table.Append(FaultTable.Row(fault, Updates, evicted, Updates, recovery, _service.PeakRssMegabytes, ready ? "ready" : "NOT READY") + "\n");
         }
 
         var poisoned = await PoisonAsync();
         outcomes.Add(poisoned);
-        table.Append($"{"poison message",-22} {"-",9} {"-",8} {"-",5} {"-",12} {"-",9}  {poisoned} (in cachebus-redis-eviction_error with its reason)\n");
+        table.Append(FaultTable.Row("poison message", 0, 0, 0, null, null, poisoned ? "in cachebus-redis-eviction_error with its reason; ready" : "NOT in the error queue") + "\n");
         output.WriteLine(table.ToString());
 
         Assert.All(outcomes, Assert.True);

@@ -13,7 +13,7 @@ namespace CacheBus.IntegrationTests;
 /// outlasts it many times over. Changes committed meanwhile must still be applied once the cache is back, and
 /// nothing may be parked in an error queue: a server that is away is not a message that can never be applied.
 /// </summary>
-public sealed class LongOutageTests : IAsyncLifetime
+public sealed class LongOutageTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private const int Rows = 100;
     private static readonly TimeSpan Outage = TimeSpan.FromSeconds(20);
@@ -57,10 +57,13 @@ public sealed class LongOutageTests : IAsyncLifetime
         await ServersScript.RunAsync("up");
         var stale = await _redis.CountExistingAsync(keys);
         _service.Resume();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
 
         Assert.Equal(Rows, stale); // Redis came back with the stale keys
         await Eventually.AssertAsync(
             async () => await _redis.CountExistingAsync(keys) == 0, $"every key evicted once Redis is back\n{_service.Output}", TimeSpan.FromSeconds(30));
+        output.WriteLine(FaultTable.Header);
+        output.WriteLine(FaultTable.Row("Redis stopped 20 s, 2 s retries", Rows, Rows - await _redis.CountExistingAsync(keys), Rows, clock.Elapsed, _service.PeakRssMegabytes, "nothing in the error queue"));
         Assert.Equal(parkedBefore, await ErrorQueue.DepthAsync("cachebus-redis-eviction"));
         Assert.False(_service.HasExited);
     }
@@ -117,9 +120,13 @@ public sealed class LongOutageTests : IAsyncLifetime
         Assert.False(_service!.HasExited, $"CacheBus exited while memcached was black-holed:\n{_service.Output}");
         first.Resume(); // requests written before the client timed out are answered now, too late: deletes are idempotent
         second.Resume();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
 
         await Eventually.AssertAsync(
             async () => await CountAsync(nodes, sessions) == 0, $"every session revoked on both nodes once they answer\n{_service.Output}", TimeSpan.FromSeconds(30));
+        var of = sessions.Count * nodes.Length;
+        output.WriteLine(FaultTable.Header);
+        output.WriteLine(FaultTable.Row("memcached x2 black-holed 20 s", users.Length, of - await CountAsync(nodes, sessions), of, clock.Elapsed, _service.PeakRssMegabytes, "sessions on both nodes; nothing in the error queue"));
         Assert.Equal(parkedBefore, await ErrorQueue.DepthAsync("cachebus-memcached-sessions"));
         Assert.False(_service.HasExited);
         foreach (var node in nodes)

@@ -59,7 +59,8 @@ public sealed class MemoryUnderLoadTests(ITestOutputHelper output) : IAsyncLifet
             async () => await ConfirmedPastAsync(end) && await _redis.CountExistingAsync(Keys) == 0,
             $"the backlog drained and every key evicted\n{_service!.Output}",
             TimeSpan.FromMinutes(3));
-        Print("backlog of 1,000,000", transactions * Rows, Rows - await _redis.CountExistingAsync(Keys), clock.Elapsed, "drained in");
+        output.WriteLine(FaultTable.Header);
+        output.WriteLine(FaultTable.Row("backlog of 1,000,000 changes", transactions * Rows, Rows - await _redis.CountExistingAsync(Keys), Rows, clock.Elapsed, _service.PeakRssMegabytes, "recovered = process start to drained"));
     }
 
     [Fact]
@@ -108,7 +109,8 @@ public sealed class MemoryUnderLoadTests(ITestOutputHelper output) : IAsyncLifet
             async () => await ConfirmedPastAsync(end) && await _redis.CountExistingAsync(Keys) == 0,
             $"every key evicted after the outage\n{_service.Output}",
             TimeSpan.FromMinutes(2));
-        Print("Redis stopped 60 s at 2k/s", committed, Rows - await _redis.CountExistingAsync(Keys), clock.Elapsed - outage, "after Redis up");
+        output.WriteLine(FaultTable.Header);
+        output.WriteLine(FaultTable.Row("Redis stopped 60 s at 2,000/s", committed, Rows - await _redis.CountExistingAsync(Keys), Rows, clock.Elapsed - outage, _service.PeakRssMegabytes, "recovered = Redis up to every key evicted"));
         Assert.Equal(parkedBefore, await ErrorQueue.DepthAsync("cachebus-redis-eviction"));
         Assert.False(_service.HasExited);
     }
@@ -124,10 +126,4 @@ public sealed class MemoryUnderLoadTests(ITestOutputHelper output) : IAsyncLifet
 
     private Task<bool> ConfirmedPastAsync(string lsn) => _database.ScalarAsync<bool>(
         "SELECT coalesce(bool_and(confirmed_flush_lsn >= $2::pg_lsn), false) FROM pg_replication_slots WHERE slot_name = $1", _database.SlotName, lsn);
-
-    // The fault table's columns; here "evicted" counts keys (each row's key, 2,000 in all) and "lost" the keys left stale.
-    private void Print(string fault, long committed, int evicted, TimeSpan recovery, string recoveryMeaning) =>
-        output.WriteLine(
-            $"{"fault",-26} {"committed",9} {"keys evicted",12} {"lost",5} {"recovered",9} {"peak RSS",9}\n" +
-            $"{fault,-26} {committed,9} {evicted,7}/{Rows} {Rows - evicted,5} {recovery.TotalSeconds,8:0.0}s {_service!.PeakRssMegabytes,6:0} MB   (recovered = {recoveryMeaning})");
 }

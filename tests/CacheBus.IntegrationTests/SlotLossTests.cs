@@ -8,7 +8,7 @@ namespace CacheBus.IntegrationTests;
 /// listener quietly created a new slot at the current position and the changes in between were never invalidated
 /// (50 of 50 keys stale, nothing logged). Now it either refuses, saying what was lost, or flushes and goes on.
 /// </summary>
-public sealed class SlotLossTests : IAsyncLifetime
+public sealed class SlotLossTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private const int Rows = 50;
     private readonly RedisKeys _redis = new();
@@ -60,6 +60,8 @@ public sealed class SlotLossTests : IAsyncLifetime
         Assert.Equal(recreatedBySomeoneElse ? 1 : 0, await _database.ScalarAsync<long>("SELECT count(*) FROM pg_replication_slots WHERE slot_name = $1", _database.SlotName));
         Assert.Equal(Rows, await _redis.CountExistingAsync(keys));
         Assert.False(_service.HasExited);
+        output.WriteLine(FaultTable.Header);
+        output.WriteLine(FaultTable.Row(recreatedBySomeoneElse ? "slot replaced, Refuse" : "slot dropped, Refuse", Rows, 0, 0, null, _service.PeakRssMegabytes, $"refused: not ready, said the slot {says}; {Rows} keys left to the operator"));
     }
 
     [Fact]
@@ -69,9 +71,12 @@ public sealed class SlotLossTests : IAsyncLifetime
         await DropSlotAsync();
         await ChangeWhileNobodyListensAsync(keys);
 
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         Start(FlushingSettings());
 
         await Eventually.AssertAsync(async () => await _redis.CountExistingAsync(keys) == 0, $"every key flushed\n{_service!.Output}", TimeSpan.FromSeconds(30));
+        output.WriteLine(FaultTable.Header);
+        output.WriteLine(FaultTable.Row("slot dropped, FlushPrefixes", Rows, Rows - await _redis.CountExistingAsync(keys), Rows, clock.Elapsed, _service.PeakRssMegabytes, "recovered = process start to flushed"));
         await AssertReadyAsync();
         using var http = Http();
         Assert.Equal(1, (await MetricsScrape.TakeAsync(http)).Value("cachebus_slot_lost_total", ("recovery", "FlushPrefixes")));
@@ -100,10 +105,13 @@ public sealed class SlotLossTests : IAsyncLifetime
         }, Cancel);
         await Eventually.AssertAsync(async () => await _redis.CountExistingAsync(keys) < keys.Length - 20, "the stream flowing");
         await DropSlotAsync(); // its WAL sender terminated first: the listener is cut off mid-stream
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         await writer;
 
         await Eventually.AssertAsync(async () => await _redis.CountExistingAsync(keys) == 0, $"every key evicted or flushed\n{_service.Output}", TimeSpan.FromSeconds(30));
-        Assert.Contains("Recovered from the lost slot", _service!.Output, StringComparison.Ordinal);
+        output.WriteLine(FaultTable.Header);
+        output.WriteLine(FaultTable.Row("slot dropped while streaming", keys.Length, keys.Length - await _redis.CountExistingAsync(keys), keys.Length, clock.Elapsed, _service!.PeakRssMegabytes, "FlushPrefixes; recovered = drop to every key gone"));
+        Assert.Contains("Recovered from the lost slot", _service.Output, StringComparison.Ordinal);
         await AssertReadyAsync();
         await AssertStreamingGoesOnAsync();
     }
