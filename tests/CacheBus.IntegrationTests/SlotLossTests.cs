@@ -84,6 +84,44 @@ public sealed class SlotLossTests(ITestOutputHelper output) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task SlotInvalidatedByMaxSlotWalKeepSize_FlushPrefixes_DropsAndRecreatesIt_NoStaleKeySurvives()
+    {
+        var keys = await StreamedThenStoppedAsync();
+        await ChangeWhileNobodyListensAsync(keys);
+        try
+        {
+            // The server may keep 1 MB of WAL for a slot; 64 MB more, switched and checkpointed, invalidate it.
+            await _database.ExecuteAsync("ALTER SYSTEM SET max_slot_wal_keep_size = '1MB'");
+            await _database.ExecuteAsync("SELECT pg_reload_conf()");
+            await Eventually.AssertAsync(
+                async () =>
+                {
+                    await _database.ExecuteAsync("CREATE TABLE IF NOT EXISTS filler (v text); INSERT INTO filler SELECT repeat(md5(g::text), 32) FROM generate_series(1, 16000) g");
+                    await _database.ExecuteAsync("SELECT pg_switch_wal()");
+                    await _database.ExecuteAsync("CHECKPOINT");
+                    return await _database.ScalarAsync<string>("SELECT wal_status FROM pg_replication_slots WHERE slot_name = $1", _database.SlotName) == "lost";
+                },
+                "PostgreSQL invalidating the slot (wal_status lost)",
+                TimeSpan.FromSeconds(60));
+        }
+        finally
+        {
+            await _database.ExecuteAsync("ALTER SYSTEM RESET max_slot_wal_keep_size");
+            await _database.ExecuteAsync("SELECT pg_reload_conf()");
+        }
+
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        Start(FlushingSettings());
+
+        await Eventually.AssertAsync(async () => await _redis.CountExistingAsync(keys) == 0, $"every key flushed\n{_service!.Output}", TimeSpan.FromSeconds(30));
+        output.WriteLine(FaultTable.Header);
+        output.WriteLine(FaultTable.Row("slot invalidated (WAL limit)", Rows, Rows - await _redis.CountExistingAsync(keys), Rows, clock.Elapsed, _service.PeakRssMegabytes, "FlushPrefixes: dropped, re-created, flushed"));
+        Assert.Contains("invalidated slot", _service.Output, StringComparison.Ordinal);
+        await AssertReadyAsync();
+        await AssertStreamingGoesOnAsync();
+    }
+
+    [Fact]
     public async Task SlotDroppedWhileStreaming_FlushPrefixes_NoStaleKeySurvives()
     {
         Start(FlushingSettings());
