@@ -50,13 +50,13 @@ public sealed class MemoryUnderLoadTests(ITestOutputHelper output) : IAsyncLifet
             await _database.ExecuteAsync("UPDATE products SET price = price + 1 WHERE id = ANY($1)", _ids);
         }
 
-        var end = await _database.ScalarAsync<string>("SELECT pg_current_wal_lsn()::text");
+        var end = await _database.CurrentWalLsnAsync();
         await _redis.SetAsync(Keys);
 
         var clock = Stopwatch.StartNew();
         await StartAsync();
         await Eventually.AssertAsync(
-            async () => await ConfirmedPastAsync(end) && await _redis.CountExistingAsync(Keys) == 0,
+            async () => await _database.SlotConfirmedPastAsync(end) && await _redis.CountExistingAsync(Keys) == 0,
             $"the backlog drained and every key evicted\n{_service!.Output}",
             TimeSpan.FromMinutes(3));
         output.WriteLine(FaultTable.Header);
@@ -102,11 +102,11 @@ public sealed class MemoryUnderLoadTests(ITestOutputHelper output) : IAsyncLifet
         await Task.Delay(TimeSpan.FromSeconds(10), Cancel);
         await writing.CancelAsync();
         await writer;
-        var end = await _database.ScalarAsync<string>("SELECT pg_current_wal_lsn()::text");
+        var end = await _database.CurrentWalLsnAsync();
 
         Assert.True(stale > 0, "Redis came back holding keys the outage left stale");
         await Eventually.AssertAsync(
-            async () => await ConfirmedPastAsync(end) && await _redis.CountExistingAsync(Keys) == 0,
+            async () => await _database.SlotConfirmedPastAsync(end) && await _redis.CountExistingAsync(Keys) == 0,
             $"every key evicted after the outage\n{_service.Output}",
             TimeSpan.FromMinutes(2));
         output.WriteLine(FaultTable.Header);
@@ -123,7 +123,4 @@ public sealed class MemoryUnderLoadTests(ITestOutputHelper output) : IAsyncLifet
         _service = ServiceProcess.Start(settings);
         await _service.WaitUntilStreamingAsync(_database);
     }
-
-    private Task<bool> ConfirmedPastAsync(string lsn) => _database.ScalarAsync<bool>(
-        "SELECT coalesce(bool_and(confirmed_flush_lsn >= $2::pg_lsn), false) FROM pg_replication_slots WHERE slot_name = $1", _database.SlotName, lsn);
 }

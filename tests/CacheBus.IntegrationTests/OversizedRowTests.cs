@@ -56,11 +56,11 @@ public sealed class OversizedRowTests(ITestOutputHelper output) : IAsyncLifetime
         await _database.ExecuteAsync(
             "INSERT INTO products (id, category_id, name, price, wide) SELECT id, 1, 'Wide', 80, repeat('w', CASE WHEN id = $2 THEN 100000 ELSE 10000 END) FROM unnest($1::bigint[]) AS id",
             ids, huge);
-        var committed = await _database.ScalarAsync<string>("SELECT pg_current_wal_lsn()::text");
+        var committed = await _database.CurrentWalLsnAsync();
         var clock = System.Diagnostics.Stopwatch.StartNew();
 
         await Eventually.AssertAsync(
-            async () => await _database.ScalarAsync<bool>("SELECT coalesce(bool_and(confirmed_flush_lsn >= $2::pg_lsn), false) FROM pg_replication_slots WHERE slot_name = $1", _database.SlotName, committed),
+            async () => await _database.SlotConfirmedPastAsync(committed),
             $"the slot confirmed past the transaction (it is never confirmed while a publish keeps failing)\n{_service.Output}",
             TimeSpan.FromSeconds(60));
         var stale = await _redis.CountExistingAsync(keys);

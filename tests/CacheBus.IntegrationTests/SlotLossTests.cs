@@ -164,9 +164,9 @@ public sealed class SlotLossTests(ITestOutputHelper output) : IAsyncLifetime
         await _redis.SetAsync(keys);
         await _database.ExecuteAsync("INSERT INTO products (id, category_id, name, price) SELECT id, 1, 'Slot', 80 FROM unnest($1::bigint[]) AS id", ids);
         await _redis.AssertEvictedAsync(keys);
-        var written = await _database.ScalarAsync<string>("SELECT pg_current_wal_lsn()::text");
+        var written = await _database.CurrentWalLsnAsync();
         await Eventually.AssertAsync(
-            async () => await _database.ScalarAsync<bool>("SELECT coalesce(bool_and(confirmed_flush_lsn >= $2::pg_lsn), false) FROM pg_replication_slots WHERE slot_name = $1", _database.SlotName, written),
+            async () => await _database.SlotConfirmedPastAsync(written),
             "the slot confirmed past the inserts");
         await _service!.DisposeAsync();
         _service = null;

@@ -70,6 +70,16 @@ internal sealed class TestDatabase : IAsyncDisposable
         "SELECT s.active_pid FROM pg_replication_slots s JOIN pg_stat_replication r ON r.pid = s.active_pid WHERE s.slot_name = $1",
         SlotName);
 
+    /// <summary>The server's WAL position now: every transaction committed before this call ends at or before it.</summary>
+    public Task<string> CurrentWalLsnAsync() => ScalarAsync<string>("SELECT pg_current_wal_lsn()::text");
+
+    /// <summary>
+    /// Whether the slot confirmed everything up to <paramref name="lsn"/>: CacheBus confirms only what the broker
+    /// confirmed and the position record holds, so this is "every change before it was published".
+    /// </summary>
+    public Task<bool> SlotConfirmedPastAsync(string lsn) => ScalarAsync<bool>(
+        "SELECT coalesce(bool_and(confirmed_flush_lsn >= $2::pg_lsn), false) FROM pg_replication_slots WHERE slot_name = $1", SlotName, lsn);
+
     public async Task ExecuteAsync(string sql, params object?[] parameters)
     {
         await using var command = Command(sql, parameters);
