@@ -97,7 +97,7 @@ public sealed class MemoryUnderLoadTests(ITestOutputHelper output) : IAsyncLifet
         await Task.Delay(outage, Cancel);
         _service!.Pause(); // so that the test looks first
         await ServersScript.RunAsync("up");
-        var stale = await _redis.CountExistingAsync(Keys);
+        var stale = await _redis.CountExistingOnceReachableAsync(Keys);
         _service.Resume();
         await Task.Delay(TimeSpan.FromSeconds(10), Cancel);
         await writing.CancelAsync();

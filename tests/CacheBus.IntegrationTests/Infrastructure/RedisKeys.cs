@@ -19,6 +19,26 @@ internal sealed class RedisKeys : IAsyncDisposable
     public async Task<int> CountExistingAsync(IEnumerable<string> keys) =>
         (await Task.WhenAll(keys.Select(key => Db.KeyExistsAsync(key)))).Count(exists => exists);
 
+    /// <summary>
+    /// <see cref="CountExistingAsync"/> once this client has reconnected: right after Redis restarted, its old
+    /// connection is closed and commands wait (and time out) until the multiplexer has a new one.
+    /// </summary>
+    public async Task<int> CountExistingOnceReachableAsync(IReadOnlyCollection<string> keys)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (true)
+        {
+            try
+            {
+                return await CountExistingAsync(keys);
+            }
+            catch (Exception ex) when (ex is RedisException or TimeoutException && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(200, TestContext.Current.CancellationToken);
+            }
+        }
+    }
+
     public Task AssertEvictedAsync(params string[] keys) => Eventually.AssertAsync(
         async () => await CountExistingAsync(keys) == 0, $"keys evicted from Redis: {string.Join(", ", keys)}");
 
