@@ -126,7 +126,15 @@ internal sealed partial class SlotGuard(
     {
         await using var command = db.CreateCommand("SELECT lsn FROM pg_create_logical_replication_slot($1, 'pgoutput')");
         command.Parameters.Add(new NpgsqlParameter { Value = _options.SlotName });
-        return (NpgsqlLogSequenceNumber)(await command.ExecuteScalarAsync(ct))!;
+        try
+        {
+            return (NpgsqlLogSequenceNumber)(await command.ExecuteScalarAsync(ct))!;
+        }
+        catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.DuplicateObject)
+        {
+            // A second listener starting at the same moment created it first: it starts where that one does.
+            return (await ReadSlotAsync(ct))?.Confirmed ?? throw new InvalidOperationException($"Slot {_options.SlotName} was created and dropped again at once", ex);
+        }
     }
 
     private async Task ExecuteAsync(string sql, CancellationToken ct)
