@@ -33,6 +33,15 @@ public sealed record KeysInvalidated
     [JsonPropertyName("commitTime")]
     public required DateTimeOffset CommitTime { get; init; }
 
+    /// <summary>
+    /// When the newest transaction whose changes this message carries committed: the stale-set race of that commit
+    /// is open until <c>SecondEvictionDelay</c> after it, so the second deletion is due then (and not needed once past).
+    /// Absent from listeners before it: the consumer then counts the delay from the message's arrival.
+    /// </summary>
+    [JsonPropertyName("newestCommitTime")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public DateTimeOffset? NewestCommitTime { get; init; }
+
     /// <summary>How many row changes made these invalidations.</summary>
     [JsonPropertyName("changes")]
     public int Changes { get; init; }

@@ -32,7 +32,7 @@ internal sealed class RedisEvictionConsumer(RedisInvalidator invalidator, Second
             throw; // retried for as long as Redis is away (RetryPolicy); the message stays unacknowledged meanwhile
         }
 
-        await secondEvictions.ScheduleAsync(message.Keys, context.CancellationToken);
+        await secondEvictions.ScheduleAsync(message.Keys, message.NewestCommitTime, context.CancellationToken);
         CacheBusMetrics.MessagesConsumed.WithLabels(Name).Inc();
         CacheBusMetrics.CommitToApplied.WithLabels(Name).Observe((time.GetUtcNow() - message.CommitTime).TotalSeconds, Math.Max(message.Changes, 1));
     }

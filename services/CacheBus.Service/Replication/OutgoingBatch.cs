@@ -37,6 +37,9 @@ internal sealed class OutgoingBatch(RuleSet rules, SessionPolicy? sessions, int 
     /// <summary>When the oldest transaction with a change in the batch committed; null while it is empty.</summary>
     public DateTimeOffset? OldestCommit { get; private set; }
 
+    /// <summary>When the newest transaction with a change in the batch committed; null while it is empty.</summary>
+    public DateTimeOffset? NewestCommit { get; private set; }
+
     /// <summary>True after a change whose transaction's end has not been seen yet.</summary>
     public bool InTransaction { get; private set; }
 
@@ -58,6 +61,7 @@ internal sealed class OutgoingBatch(RuleSet rules, SessionPolicy? sessions, int 
         }
 
         OldestCommit ??= change.CommitTime;
+        NewestCommit = change.CommitTime;
         _commitLsn = change.CommitLsn;
         _changes++;
         AddTargets(rule, change);
@@ -104,7 +108,8 @@ internal sealed class OutgoingBatch(RuleSet rules, SessionPolicy? sessions, int 
         {
             messages.Add(new KeysInvalidated
             {
-                Keys = [.. _keys], Tags = [.. _tags], Namespaces = [.. _namespaces], CommitLsn = _commitLsn, CommitTime = commitTime, Changes = _keyChanges,
+                Keys = [.. _keys], Tags = [.. _tags], Namespaces = [.. _namespaces], CommitLsn = _commitLsn, CommitTime = commitTime,
+                NewestCommitTime = NewestCommit, Changes = _keyChanges,
             });
         }
 
@@ -134,7 +139,7 @@ internal sealed class OutgoingBatch(RuleSet rules, SessionPolicy? sessions, int 
         _users.Clear();
         _revokeAll = false;
         _changes = _keyChanges = _sessionChanges = _warmChanges = _bytes = 0;
-        OldestCommit = null;
+        OldestCommit = NewestCommit = null;
         return messages;
     }
 

@@ -26,6 +26,7 @@ internal static class ContractSamples
             Namespaces = [":1:ns:product-list:7"],
             CommitLsn = "0/16B3A10",
             CommitTime = CommitTime,
+            NewestCommitTime = CommitTime.AddMilliseconds(7),
             Changes = 3,
         }),
         ["sessions-changed.json"] = ContractSample.Of(new CacheBus.Contracts.SessionsChanged

@@ -32,6 +32,24 @@ public sealed class OutgoingBatchTests
     }
 
     [Fact]
+    public void Take_SeveralTransactions_CommitTimeOfTheOldest_NewestCommitTimeOfTheNewest()
+    {
+        // The latency metric counts from the oldest commit; the second eviction is due after the newest one.
+        var batch = new OutgoingBatch(Shop, null, 500, 1 << 20);
+        var first = DateTimeOffset.Parse("2026-12-04T10:00:00Z", System.Globalization.CultureInfo.InvariantCulture);
+
+        batch.Add(Product("1", category: "7") with { CommitTime = first });
+        batch.EndTransaction();
+        batch.Add(Product("2", category: "7") with { CommitTime = first.AddMilliseconds(40) });
+        batch.EndTransaction();
+
+        var keys = Assert.IsType<KeysInvalidated>(Assert.Single(batch.Take()));
+        Assert.Equal(first, keys.CommitTime);
+        Assert.Equal(first.AddMilliseconds(40), keys.NewestCommitTime);
+        Assert.Null(batch.NewestCommit);
+    }
+
+    [Fact]
     public void Take_AfterwardsTheBatchIsEmpty()
     {
         var batch = new OutgoingBatch(Shop, null, 500, 1 << 20);
