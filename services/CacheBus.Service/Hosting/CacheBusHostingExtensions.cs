@@ -84,9 +84,10 @@ public static class CacheBusHostingExtensions
         services.Configure<HostOptions>(host => host.ServicesStartConcurrently = true);
         services.Configure<MassTransitHostOptions>(host => host.WaitUntilStarted = true);
 
+        // Every role has Redis: consumers evict through it, and the listener flushes through it after a lost slot.
+        services.AddSingleton<RedisInvalidator>();
         if (role.HasFlag(CacheBusRole.Consumers))
         {
-            services.AddSingleton<RedisInvalidator>();
             services.AddHostedService<CacheStatsSampler>();
             health.AddCheck<RedisHealthCheck>("redis", tags: [CacheBusEndpoints.ReadyTag]);
             if (memcached)

@@ -36,8 +36,8 @@ internal sealed class RedisInvalidator(IConnectionMultiplexer redis)
             namespaces.Count);
     }
 
-    /// <summary>Deletes plain keys only (the second eviction).</summary>
-    public Task DeleteAsync(IReadOnlyCollection<string> keys) => Task.WhenAll(Unlink(redis.GetDatabase(), keys));
+    /// <summary>Deletes plain keys only (the second eviction, the flush after a lost slot); returns how many existed.</summary>
+    public async Task<long> DeleteAsync(IReadOnlyCollection<string> keys) => (await Task.WhenAll(Unlink(redis.GetDatabase(), keys))).Sum();
 
     // A cluster refuses a command whose keys live in different slots, so there the keys go one UNLINK per slot.
     private List<Task<long>> Unlink(IDatabase database, IReadOnlyCollection<string> keys)

@@ -1,5 +1,6 @@
 using CacheBus.Contracts;
 using CacheBus.Service.Metrics;
+using CacheBus.Service.Redis;
 using CacheBus.Service.Sessions;
 using MassTransit;
 using Microsoft.Extensions.Options;
@@ -18,6 +19,7 @@ namespace CacheBus.Service.Replication;
 /// </summary>
 internal sealed partial class SlotGuard(
     IConnectionMultiplexer redis,
+    RedisInvalidator invalidator,
     NpgsqlDataSource db,
     IBus bus,
     ReplicationState state,
@@ -97,10 +99,7 @@ internal sealed partial class SlotGuard(
             {
                 await foreach (var keys in server.KeysAsync(pattern: pattern, pageSize: 1000).Chunk(1000))
                 {
-                    // One key per command on a cluster (keys of one node may still span slots), one UNLINK per page otherwise.
-                    deleted += server.ServerType == ServerType.Cluster
-                        ? (await Task.WhenAll(keys.Select(key => redis.GetDatabase().KeyDeleteAsync(key)))).Count(d => d)
-                        : await redis.GetDatabase().KeyDeleteAsync(keys);
+                    deleted += await invalidator.DeleteAsync(Array.ConvertAll(keys, key => key.ToString()));
                 }
             }
         }
