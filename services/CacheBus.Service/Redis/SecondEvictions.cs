@@ -44,7 +44,7 @@ internal sealed partial class SecondEvictions(
     /// <summary>
     /// Schedules the second pass of keys whose newest commit was at <paramref name="newestCommit"/> (null: unknown,
     /// counted from now); nothing when that pass would already be due. Waits while <see cref="Capacity"/> keys are
-    /// pending (one message may pass the bound by its keys).
+    /// pending (the consumers waiting when a pass frees room may each pass the bound by one message's keys).
     /// </summary>
     public async ValueTask ScheduleAsync(IReadOnlyCollection<string> keys, DateTimeOffset? newestCommit, CancellationToken ct)
     {
