@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 
 namespace CacheBus.Service.Redis;
@@ -5,10 +6,13 @@ namespace CacheBus.Service.Redis;
 /// <summary>
 /// Applies invalidations to Redis: deletes keys, empties tags, bumps namespace generations. Every command is sent
 /// before any is awaited (one pipeline). Keys go many to an UNLINK:
-/// one command for a batch's keys costs Redis and the client far less than one command per key.
+/// one command for a batch's keys costs Redis and the client far less than one command per key. With leases on, every
+/// key deleted and namespace bumped loses its lease in the same pipeline (<see cref="LeaseKeys"/>).
 /// </summary>
-internal sealed class RedisInvalidator(IConnectionMultiplexer redis)
+internal sealed class RedisInvalidator(IConnectionMultiplexer redis, IOptions<RedisOptions> options)
 {
+    private readonly bool _leases = options.Value.Leases;
+
     // Members and set go in one script so no reader sees half a tag. Members are unlinked in chunks (UNLINK frees
     // memory off the main thread); the app bounds a tag's size. Not for Redis Cluster: members may live elsewhere.
     private static readonly LuaScript EmptyTag = LuaScript.Prepare("""
@@ -27,7 +31,8 @@ internal sealed class RedisInvalidator(IConnectionMultiplexer redis)
         var deletes = Unlink(database, keys);
         var emptied = tags.Select(tag => database.ScriptEvaluateAsync(EmptyTag, new { tag = (RedisKey)tag })).ToList();
         var bumps = namespaces.Select(ns => database.StringIncrementAsync(ns)).ToList();
-        await Task.WhenAll([.. deletes, .. emptied, .. bumps]);
+        var leases = UnlinkLeases(database, [.. keys, .. namespaces]);
+        await Task.WhenAll([.. deletes, .. emptied, .. bumps, .. leases]);
         return new InvalidationCounts(
             keys.Count,
             deletes.Sum(d => d.Result),
@@ -37,7 +42,17 @@ internal sealed class RedisInvalidator(IConnectionMultiplexer redis)
     }
 
     /// <summary>Deletes plain keys only (the second eviction, the flush after a lost slot); returns how many existed.</summary>
-    public async Task<long> DeleteAsync(IReadOnlyCollection<string> keys) => (await Task.WhenAll(Unlink(redis.GetDatabase(), keys))).Sum();
+    public async Task<long> DeleteAsync(IReadOnlyCollection<string> keys)
+    {
+        var database = redis.GetDatabase();
+        var deletes = Unlink(database, keys);
+        await Task.WhenAll([.. deletes, .. UnlinkLeases(database, keys)]);
+        return deletes.Sum(d => d.Result);
+    }
+
+    // Their own commands, so the counts stay those of the cache keys (a lease is rarely there).
+    private List<Task<long>> UnlinkLeases(IDatabase database, IReadOnlyCollection<string> keys) =>
+        _leases && keys.Count > 0 ? Unlink(database, keys.Select(LeaseKeys.For).ToArray()) : [];
 
     // A cluster refuses a command whose keys live in different slots, so there the keys go one UNLINK per slot.
     private List<Task<long>> Unlink(IDatabase database, IReadOnlyCollection<string> keys)

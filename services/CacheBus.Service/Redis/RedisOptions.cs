@@ -16,4 +16,11 @@ public sealed class RedisOptions
     /// and stored it after the first delete (the stale-set race). Zero turns the second eviction off.
     /// </summary>
     public TimeSpan SecondEvictionDelay { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// Delete each evicted key's lease with it (and each bumped namespace's), so a fill by
+    /// <c>cachebus_django.cache.LeaseRedisCache</c> that read the row before the commit is refused. A shop whose
+    /// Django caches do not use that backend may turn it off: each UNLINK then names half as many keys.
+    /// </summary>
+    public bool Leases { get; set; } = true;
 }

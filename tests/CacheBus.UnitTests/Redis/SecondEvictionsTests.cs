@@ -70,5 +70,5 @@ public sealed class SecondEvictionsTests
     }
 
     private SecondEvictions Create(TimeSpan delay) =>
-        new(new RedisInvalidator(null!), Options.Create(new RedisOptions { SecondEvictionDelay = delay }), _time, NullLogger<SecondEvictions>.Instance);
+        new(new RedisInvalidator(null!, Options.Create(new RedisOptions())), Options.Create(new RedisOptions { SecondEvictionDelay = delay }), _time, NullLogger<SecondEvictions>.Instance);
 }
