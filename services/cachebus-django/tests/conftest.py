@@ -242,6 +242,8 @@ def configure_django(database):
             "PORT": params["port"], "USER": params["user"], "PASSWORD": params["password"]}},
         CACHES={
             "default": {"BACKEND": "django_redis.cache.RedisCache", "LOCATION": required("CACHEBUS_REDIS_URL")},
+            "leased": {"BACKEND": "cachebus_django.cache.LeaseRedisCache", "LOCATION": required("CACHEBUS_REDIS_URL"),
+                       "KEY_PREFIX": "leases"},
             # Two nodes, as a site with LOCATION = [a, b] has: pymemcache's HashClient picks a node per key.
             "sessions": {"BACKEND": "django.core.cache.backends.memcached.PyMemcacheCache",
                          "LOCATION": required("CACHEBUS_MEMCACHED").split(",")},

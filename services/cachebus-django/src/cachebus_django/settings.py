@@ -29,6 +29,11 @@ DEFAULTS = {
     "OUTBOX_PATH": "cachebus-outbox.sqlite3",
     # Most waiting entries one request sends before its own (cachebus_flush sends them all).
     "REQUEST_FLUSH_LIMIT": 100,
+    # cachebus_django.cache.LeaseRedisCache: seconds a lease taken on a miss lives if its reader never fills or
+    # releases it, and seconds a reader that missed under another's lease waits for that fill before it reads the
+    # database itself (and stores nothing).
+    "LEASE_TIMEOUT": 10.0,
+    "LEASE_WAIT": 0.1,
     # Models whose saves and deletes become intents: {"app.Model": {"keys": [...], "tags": [...], "namespaces": [...]}}.
     "MODELS": {},
 }
@@ -59,6 +64,8 @@ def validate():
         number(name, 0, 5, low_included=False)
     for name in _RETRY_AFTER:
         number(name, 0, 3600, low_included=True)
+    number("LEASE_TIMEOUT", 0, 3600, low_included=False)
+    number("LEASE_WAIT", 0, 5, low_included=True)
     limit = cachebus_setting("REQUEST_FLUSH_LIMIT")
     if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1:
         problems.append(f"CACHEBUS['REQUEST_FLUSH_LIMIT']: {limit!r} must be a whole number of at least 1")

@@ -1,0 +1,254 @@
+"""
+LeaseRedisCache: django-redis's backend with leases (as memcache at Facebook, NSDI 2013), so a reader that read the
+row before a commit cannot store it after CacheBus evicted the key (the stale-set race). A shop changes one line:
+
+    CACHES = {"default": {"BACKEND": "cachebus_django.cache.LeaseRedisCache", "LOCATION": ..., ...}}
+
+A miss takes a lease on the key (a second key, `lease_key`, holding a random token) in the same round trip as the
+read; the fill that follows (`set`, `add`, `set_many`, `get_or_set`, `cache_page`, `{% cache %}`) is stored only
+while that token is still the lease's. CacheBus deletes the lease with the key (CacheBus:Redis:Leases), so a fill
+whose database read may predate the commit is refused and the next reader reads the new row. Values stay as
+django-redis writes them: plain readers, INCR'd namespace generations and CacheBus's own writes are unaffected.
+
+Concurrent misses of one key: one reader holds the lease and fills; the others poll the key for up to
+CACHEBUS["LEASE_WAIT"] seconds, then read the database and store nothing (no stampede of writes, no stale fill).
+Leases are held per backend instance, which Django keeps per thread, and released at the end of each request
+(`close`, on request_finished); a lease never released expires after CACHEBUS["LEASE_TIMEOUT"] seconds.
+"""
+import re
+import secrets
+import time
+
+from django.core.cache.backends.base import DEFAULT_TIMEOUT
+from django_redis.cache import CONNECTION_INTERRUPTED, RedisCache, omit_exception
+from django_redis.client.default import _main_exceptions
+from django_redis.exceptions import ConnectionInterrupted
+
+from cachebus_django import settings
+
+LEASE_PREFIX = "cachebus:lease:"
+
+
+def lease_key(key):
+    """
+    The lease of `key`, in `key`'s Redis Cluster slot (the fill script names both). CacheBus's LeaseKeys.For is the
+    other half of this rule; both test the same vectors.
+    """
+    return f"{LEASE_PREFIX}{{{key}}}" if "{" not in key and "}" not in key else LEASE_PREFIX + key
+
+
+# KEYS: the key, its lease. ARGV: the token to hold it with, the lease's milliseconds.
+# {value} on a hit; {false, 1} when the lease is (now) this token's; {false, 0} while another reader holds it.
+_MISS = """
+local value = redis.call('GET', KEYS[1])
+if value then return {value} end
+local holder = redis.call('GET', KEYS[2])
+if holder == ARGV[1] or (not holder and redis.call('SET', KEYS[2], ARGV[1], 'NX', 'PX', ARGV[2])) then
+  return {false, 1}
+end
+return {false, 0}
+"""
+
+# KEYS: the key, its lease. ARGV: the token, the encoded value, milliseconds to live ('' for none), '1' for add.
+# 1 when stored; 0 when the lease is gone or another's (CacheBus evicted the key since the miss), or add found a value.
+_FILL = """
+if redis.call('GET', KEYS[2]) ~= ARGV[1] then return 0 end
+redis.call('DEL', KEYS[2])
+if ARGV[4] == '1' and redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+if ARGV[3] == '' then redis.call('SET', KEYS[1], ARGV[2]) else redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3]) end
+return 1
+"""
+
+# KEYS: a lease. ARGV: the token. Lets waiting readers take the lease at once when its holder stored nothing.
+_RELEASE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+
+# cache_page's keys carry the URL's md5: the header list's, and the page's right after its method.
+_HEADER_KEY = re.compile(r"views\.decorators\.cache\.cache_header\..*?\.([0-9a-f]{32})(?:\.|$)")
+_PAGE_KEY = re.compile(r"views\.decorators\.cache\.cache_page\..*?\.([0-9a-f]{32})\.[0-9a-f]{32}(?:\.|$)")
+_POLL = 0.01  # seconds between a waiting reader's looks at the key
+_MAX_HELD = 10_000  # leases one thread may hold at once (a loop outside any request never calls close)
+
+
+class LeaseRedisCache(RedisCache):
+    def __init__(self, server, params):
+        super().__init__(server, params)
+        settings.validate()  # the backend may be used without the app in INSTALLED_APPS, whose ready() does this
+        self._lease_ms = max(1, int(settings.cachebus_setting("LEASE_TIMEOUT") * 1000))
+        self._lease_wait = settings.cachebus_setting("LEASE_WAIT")
+        self._scripts = None
+        self._held = {}  # full key -> the token of the lease this instance holds on it
+        self._no_store = set()  # full keys read past another reader's lease: their fill would not be checked
+        self._refused_urls = set()  # md5s of URLs whose header list was not stored: their page must not be either
+
+    # Reads ----------------------------------------------------------------------------------------------------
+
+    def get(self, key, default=None, version=None, client=None):
+        value = self._leased_get(key, default, version)
+        return default if value is CONNECTION_INTERRUPTED else value
+
+    @omit_exception(return_value=CONNECTION_INTERRUPTED)
+    def _leased_get(self, key, default, version):
+        full = self._full(key, version)
+        raw = self._read([full]).get(full)
+        return default if raw is None else self.client.decode(raw)
+
+    @omit_exception(return_value={})
+    def get_many(self, keys, version=None):
+        fulls = {self._full(key, version): key for key in keys}
+        return {fulls[full]: self.client.decode(raw) for full, raw in self._read(list(fulls)).items()}
+
+    def get_or_set(self, key, default, timeout=DEFAULT_TIMEOUT, version=None):
+        # Django's own does get, add, get: the second get would take a lease nobody fills.
+        value = self.get(key, self._missing_key, version=version)
+        if value is self._missing_key:
+            value = default() if callable(default) else default
+            self.add(key, value, timeout=timeout, version=version)
+        return value
+
+    # Writes ---------------------------------------------------------------------------------------------------
+
+    @omit_exception
+    def set(self, key, value, timeout=DEFAULT_TIMEOUT, version=None, client=None, nx=False, xx=False):
+        full = self._full(key, version)
+        token = self._held.pop(full, None)
+        if not self._may_store(full):
+            return False
+        if token is None or xx:
+            return self.client.set(key, value, timeout, version=version, client=client, nx=nx, xx=xx)
+        redis = self._redis()
+        stored = bool(self._call(redis, lambda: self._fill_call(redis, full, token, value, timeout, nx)))
+        if not stored:
+            self._refuse_page_of(full)
+        return stored
+
+    def add(self, key, value, timeout=DEFAULT_TIMEOUT, version=None, client=None):
+        return self.set(key, value, timeout, version=version, client=client, nx=True)
+
+    @omit_exception
+    def set_many(self, data, timeout=DEFAULT_TIMEOUT, version=None, client=None):
+        redis = self._redis()
+        pipeline = redis.pipeline(transaction=False)
+        commands = []  # per command in the pipeline (each item sends one): the full key of a fill, else None
+        for key, value in data.items():
+            full = self._full(key, version)
+            token = self._held.pop(full, None)
+            if not self._may_store(full):
+                continue
+            if token is None:
+                self.client.set(key, value, timeout, version=version, client=pipeline)
+            else:
+                self._fill_call(pipeline, full, token, value, timeout, nx=False)
+            commands.append(None if token is None else full)
+        for full, stored in zip(commands, self._call(redis, pipeline.execute)):
+            if full is not None and not stored:
+                self._refuse_page_of(full)
+        return []
+
+    @omit_exception
+    def delete(self, key, version=None, client=None):
+        # The app's own invalidation takes the lease too, as CacheBus's does.
+        return bool(self._unlink([self._full(key, version)]))
+
+    @omit_exception
+    def delete_many(self, keys, version=None, client=None):
+        return self._unlink([self._full(key, version) for key in keys])
+
+    @omit_exception
+    def close(self, **kwargs):
+        """End of a request: give back the leases it did not fill, so waiting readers need not wait them out."""
+        held, self._held = self._held, {}
+        self._no_store.clear()
+        self._refused_urls.clear()
+        if held:
+            redis = self._redis()
+            pipeline = redis.pipeline(transaction=False)
+            for full, token in held.items():
+                self._scripts_for(redis)[2](keys=[lease_key(full)], args=[token], client=pipeline)
+            self._call(redis, pipeline.execute)
+        self.client.close(**kwargs)
+
+    # The lease protocol -----------------------------------------------------------------------------------------
+
+    def _read(self, fulls):
+        """Raw values of the keys found; a lease taken on each key missed, or a wait for the reader who holds it."""
+        redis = self._redis()
+        miss = self._scripts_for(redis)[0]
+        found, pending, deadline = {}, list(fulls), time.monotonic() + self._lease_wait
+        while True:
+            pipeline = redis.pipeline(transaction=False)
+            tokens = [self._held.get(full) or secrets.token_hex(8) for full in pending]
+            for full, token in zip(pending, tokens):
+                miss(keys=[full, lease_key(full)], args=[token, self._lease_ms], client=pipeline)
+            busy = []
+            for full, token, reply in zip(pending, tokens, self._call(redis, pipeline.execute)):
+                if reply[0] is not None:
+                    found[full] = reply[0]
+                elif reply[1] == 1:
+                    self._hold(full, token)
+                else:
+                    busy.append(full)
+            if not busy:
+                return found
+            if time.monotonic() + _POLL > deadline:
+                self._no_store.update(busy)  # read the database; what it gives is not checked, so not stored
+                return found
+            time.sleep(_POLL)
+            pending = busy
+
+    def _fill_call(self, client, full, token, value, timeout, nx):
+        if timeout is DEFAULT_TIMEOUT:
+            timeout = self.default_timeout
+        if timeout is not None and timeout <= 0:  # django-redis deletes for these; a fill then stores nothing
+            return self._scripts_for(client)[2](keys=[lease_key(full)], args=[token], client=client) and 0
+        ms = "" if timeout is None else int(timeout * 1000)
+        return self._scripts_for(client)[1](
+            keys=[full, lease_key(full)], args=[token, self.client.encode(value), ms, "1" if nx else "0"], client=client)
+
+    def _hold(self, full, token):
+        if len(self._held) >= _MAX_HELD and full not in self._held:
+            self._held.pop(next(iter(self._held)))  # its fill becomes a plain write, as without the backend
+        self._held[full] = token
+
+    def _may_store(self, full):
+        if full in self._no_store:
+            self._no_store.discard(full)
+            self._refuse_page_of(full)
+            return False
+        page = _PAGE_KEY.search(full)
+        return not (page and page.group(1) in self._refused_urls)
+
+    def _refuse_page_of(self, full):
+        header = _HEADER_KEY.search(full)
+        if header:
+            self._refused_urls.add(header.group(1))
+
+    def _unlink(self, fulls):
+        redis = self._redis()
+        pipeline = redis.pipeline(transaction=False)
+        for full in fulls:
+            pipeline.unlink(full)
+            pipeline.unlink(lease_key(full))  # its own command: on a cluster it may be in another slot
+        return sum(self._call(redis, pipeline.execute)[0::2])
+
+    # Plumbing -------------------------------------------------------------------------------------------------
+
+    def _full(self, key, version):
+        return str(self.client.make_key(key, version=version))
+
+    def _redis(self):
+        return self.client.get_client(write=True)  # a miss writes its lease: never a read-only replica
+
+    def _scripts_for(self, client):
+        if self._scripts is None:
+            self._scripts = tuple(client.register_script(source) for source in (_MISS, _FILL, _RELEASE))
+        return self._scripts
+
+    @staticmethod
+    def _call(redis, command):
+        try:
+            return command()
+        except _main_exceptions as error:  # django-redis's own: IGNORE_EXCEPTIONS then applies as to any command
+            raise ConnectionInterrupted(connection=redis) from error
