@@ -1,13 +1,15 @@
 """
 Real servers, a fresh database, CacheBus running as its own process (the Release build), and Django configured like
-the shop CacheBus's rules describe: django-redis with KEY_PREFIX 'shop' and VERSION 2, i18n and time zones on (a new
-project's defaults). The servers' addresses come from `compose/local/servers.sh env`; without them every test
+the shop CacheBus's rules describe: cachebus_django's LeaseRedisCache (django-redis with leases) with KEY_PREFIX
+'shop' and VERSION 2, i18n and time zones on (a new project's defaults); alias "plain" is django-redis's own backend
+on the same keys, the shop without leases. The servers' addresses come from `compose/local/servers.sh env`; without them every test
 errors, none is skipped.
 """
 import os
 import pathlib
 import shutil
 import subprocess
+import sys
 import time
 import urllib.parse
 import uuid
@@ -17,6 +19,7 @@ import pytest
 from psycopg2 import sql
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "services/cachebus-django/src"))
 SERVICE_DLL = pathlib.Path(os.environ.get(
     "CACHEBUS_SERVICE_DLL", ROOT / "services/CacheBus.Service/bin/Release/net10.0/CacheBus.Service.dll")).resolve()
 
@@ -92,7 +95,8 @@ class Shop:
 
     def new_product(self, category):
         """Inserts a product and waits until CacheBus applied the insert, so its evictions cannot land mid-test."""
-        from django.core.cache import cache
+        from django.core.cache import caches
+        cache = caches["plain"]  # the leased backend's polling get would take a lease and keep it
         product_id = uuid.uuid4().int % 10**12
         cache.set(f"product:{product_id}", "probe")
         self.execute("INSERT INTO products (id, category_id, name, price) VALUES (%s, %s, 'Lamp', 19.90)",
@@ -229,10 +233,13 @@ def configure_django(db, redis_url):
         DATABASES={"default": {
             "ENGINE": "django.db.backends.postgresql", "NAME": db["dbname"], "HOST": db["host"],
             "PORT": db.get("port", "5432"), "USER": db["user"], "PASSWORD": db.get("password", "")}},
-        CACHES={"default": {
-            "BACKEND": "django_redis.cache.RedisCache",
-            "LOCATION": redis_url,  # CACHEBUS_REDIS_URL: redis-py's form of the same server, with its password
-            "KEY_PREFIX": "shop", "VERSION": 2}},
+        CACHES={
+            "default": {
+                "BACKEND": "cachebus_django.cache.LeaseRedisCache",
+                "LOCATION": redis_url,  # CACHEBUS_REDIS_URL: redis-py's form of the same server, with its password
+                "KEY_PREFIX": "shop", "VERSION": 2},
+            "plain": {"BACKEND": "django_redis.cache.RedisCache", "LOCATION": redis_url,
+                      "KEY_PREFIX": "shop", "VERSION": 2}},
         TEMPLATES=[{"BACKEND": "django.template.backends.django.DjangoTemplates", "APP_DIRS": True}],
         USE_I18N=True, LANGUAGE_CODE="en-us", USE_TZ=True, TIME_ZONE="UTC",
     )

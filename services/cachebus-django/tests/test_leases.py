@@ -175,6 +175,22 @@ def test_close_gives_back_the_leases_a_request_did_not_fill(site, key):
     assert later.set(key, "filled") is True, "the lease was free for the next reader"
 
 
+def test_the_end_of_a_request_gives_back_what_its_thread_holds_through_any_instance(site, key):
+    # cache_page's middleware keeps one backend instance for every thread; each thread's request ends on its own.
+    from django.core.signals import request_finished
+    shared, later = reader(), reader(LEASE_WAIT=0)
+
+    def request():
+        assert shared.get(key) is None
+        request_finished.send(sender=None)
+
+    thread = threading.Thread(target=request)
+    thread.start()
+    thread.join(10)
+    assert later.get(key) is None
+    assert later.set(key, "filled") is True, "the lease was free for the next reader"
+
+
 def test_delete_takes_the_lease_so_a_fill_in_flight_is_refused(site, redis, key):
     writer, cache = reader(), reader()
     assert cache.get(key) is None

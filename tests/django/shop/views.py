@@ -6,12 +6,21 @@ from shop.models import Product
 
 # How often each piece was really rendered, not served from the cache.
 renders = {"page": 0, "card": 0}
+# What a test does in the middle of a render, after the row was read (e.g. commit a change and wait for CacheBus).
+during_render = {"page": None, "card": None}
+
+
+def _hook(piece):
+    hook, during_render[piece] = during_render[piece], None  # once: a request the hook makes must not run it again
+    if hook:
+        hook()
 
 
 @cache_page(300)
 def product_page(request, product_id):
     renders["page"] += 1
     product = Product.objects.get(id=product_id)
+    _hook("page")
     return HttpResponse(f"{product.name}: {product.price}")
 
 
@@ -24,6 +33,7 @@ class CountedProduct:
     @property
     def price(self):
         renders["card"] += 1
+        _hook("card")
         return self._price
 
 

@@ -12,19 +12,23 @@ django-redis writes them: plain readers, INCR'd namespace generations and CacheB
 
 Concurrent misses of one key: one reader holds the lease and fills; the others poll the key for up to
 CACHEBUS["LEASE_WAIT"] seconds, then read the database and store nothing (no stampede of writes, no stale fill).
-Leases are held per backend instance, which Django keeps per thread, and released at the end of each request
-(`close`, on request_finished); a lease never released expires after CACHEBUS["LEASE_TIMEOUT"] seconds.
+What a reader holds (its leases, the keys it must not store) is kept per thread, not per backend instance: Django
+keeps one instance per thread, but cache_page's middleware keeps the instance of the thread that imported the view
+and every thread uses it. It is given back at the end of each request (request_finished); a lease never given back
+expires after CACHEBUS["LEASE_TIMEOUT"] seconds.
 """
 import re
 import secrets
+import threading
 import time
 
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
+from django.core.signals import request_finished
 from django_redis.cache import CONNECTION_INTERRUPTED, RedisCache, omit_exception
 from django_redis.client.default import _main_exceptions
 from django_redis.exceptions import ConnectionInterrupted
 
-from cachebus_django import settings
+from cachebus_django import failures, settings
 
 LEASE_PREFIX = "cachebus:lease:"
 
@@ -69,7 +73,25 @@ return 0
 _HEADER_KEY = re.compile(r"views\.decorators\.cache\.cache_header\..*?\.([0-9a-f]{32})(?:\.|$)")
 _PAGE_KEY = re.compile(r"views\.decorators\.cache\.cache_page\..*?\.([0-9a-f]{32})\.[0-9a-f]{32}(?:\.|$)")
 _POLL = 0.01  # seconds between a waiting reader's looks at the key
-_MAX_HELD = 10_000  # leases one thread may hold at once (a loop outside any request never calls close)
+_MAX_HELD = 10_000  # leases one thread may hold at once (a loop outside any request never gives them back)
+_thread = threading.local()  # .caches: the backends holding something for this thread's request
+
+
+class _Reader:
+    """One thread's part of one backend: what its current request holds."""
+
+    def __init__(self):
+        self.held = {}  # full key -> the token of the lease this thread holds on it
+        self.no_store = set()  # full keys read past another reader's lease: their fill would not be checked
+        self.refused_urls = set()  # md5s of URLs whose header list was not stored: their page must not be either
+
+
+def _end_of_request(**kwargs):
+    for cache in _thread.__dict__.pop("caches", ()):
+        cache._give_back()
+
+
+request_finished.connect(_end_of_request, dispatch_uid="cachebus_django.cache")
 
 
 class LeaseRedisCache(RedisCache):
@@ -79,9 +101,7 @@ class LeaseRedisCache(RedisCache):
         self._lease_ms = max(1, int(settings.cachebus_setting("LEASE_TIMEOUT") * 1000))
         self._lease_wait = settings.cachebus_setting("LEASE_WAIT")
         self._scripts = None
-        self._held = {}  # full key -> the token of the lease this instance holds on it
-        self._no_store = set()  # full keys read past another reader's lease: their fill would not be checked
-        self._refused_urls = set()  # md5s of URLs whose header list was not stored: their page must not be either
+        self._readers = threading.local()
 
     # Reads ----------------------------------------------------------------------------------------------------
 
@@ -113,7 +133,7 @@ class LeaseRedisCache(RedisCache):
     @omit_exception
     def set(self, key, value, timeout=DEFAULT_TIMEOUT, version=None, client=None, nx=False, xx=False):
         full = self._full(key, version)
-        token = self._held.pop(full, None)
+        token = self._reader.held.pop(full, None)
         if not self._may_store(full):
             return False
         if token is None or xx:
@@ -134,7 +154,7 @@ class LeaseRedisCache(RedisCache):
         commands = []  # per command in the pipeline (each item sends one): the full key of a fill, else None
         for key, value in data.items():
             full = self._full(key, version)
-            token = self._held.pop(full, None)
+            token = self._reader.held.pop(full, None)
             if not self._may_store(full):
                 continue
             if token is None:
@@ -156,19 +176,23 @@ class LeaseRedisCache(RedisCache):
     def delete_many(self, keys, version=None, client=None):
         return self._unlink([self._full(key, version) for key in keys])
 
-    @omit_exception
     def close(self, **kwargs):
-        """End of a request: give back the leases it did not fill, so waiting readers need not wait them out."""
-        held, self._held = self._held, {}
-        self._no_store.clear()
-        self._refused_urls.clear()
-        if held:
-            redis = self._redis()
-            pipeline = redis.pipeline(transaction=False)
-            for full, token in held.items():
-                self._scripts_for(redis)[2](keys=[lease_key(full)], args=[token], client=pipeline)
-            self._call(redis, pipeline.execute)
-        self.client.close(**kwargs)
+        self._give_back()
+        super().close(**kwargs)
+
+    def _give_back(self):
+        """End of a request: return the leases it did not fill, so waiting readers need not wait them out."""
+        reader = self._readers.__dict__.pop("reader", None)
+        if reader is None or not reader.held:
+            return
+        redis = self._redis()
+        pipeline = redis.pipeline(transaction=False)
+        for full, token in reader.held.items():
+            self._scripts_for(redis)[2](keys=[lease_key(full)], args=[token], client=pipeline)
+        try:
+            pipeline.execute()
+        except _main_exceptions as error:  # each lease expires on its own: a response is not failed for this
+            failures.record("cache", error, "giving back leases")
 
     # The lease protocol -----------------------------------------------------------------------------------------
 
@@ -179,7 +203,7 @@ class LeaseRedisCache(RedisCache):
         found, pending, deadline = {}, list(fulls), time.monotonic() + self._lease_wait
         while True:
             pipeline = redis.pipeline(transaction=False)
-            tokens = [self._held.get(full) or secrets.token_hex(8) for full in pending]
+            tokens = [self._reader.held.get(full) or secrets.token_hex(8) for full in pending]
             for full, token in zip(pending, tokens):
                 miss(keys=[full, lease_key(full)], args=[token, self._lease_ms], client=pipeline)
             busy = []
@@ -193,7 +217,7 @@ class LeaseRedisCache(RedisCache):
             if not busy:
                 return found
             if time.monotonic() + _POLL > deadline:
-                self._no_store.update(busy)  # read the database; what it gives is not checked, so not stored
+                self._reader.no_store.update(busy)  # read the database; what it gives is not checked, so not stored
                 return found
             time.sleep(_POLL)
             pending = busy
@@ -207,23 +231,33 @@ class LeaseRedisCache(RedisCache):
         return self._scripts_for(client)[1](
             keys=[full, lease_key(full)], args=[token, self.client.encode(value), ms, "1" if nx else "0"], client=client)
 
+    @property
+    def _reader(self):
+        reader = getattr(self._readers, "reader", None)
+        if reader is None:
+            reader = self._readers.reader = _Reader()
+            _thread.__dict__.setdefault("caches", []).append(self)
+        return reader
+
     def _hold(self, full, token):
-        if len(self._held) >= _MAX_HELD and full not in self._held:
-            self._held.pop(next(iter(self._held)))  # its fill becomes a plain write, as without the backend
-        self._held[full] = token
+        held = self._reader.held
+        if len(held) >= _MAX_HELD and full not in held:
+            held.pop(next(iter(held)))  # its fill becomes a plain write, as without the backend
+        held[full] = token
 
     def _may_store(self, full):
-        if full in self._no_store:
-            self._no_store.discard(full)
+        reader = self._reader
+        if full in reader.no_store:
+            reader.no_store.discard(full)
             self._refuse_page_of(full)
             return False
         page = _PAGE_KEY.search(full)
-        return not (page and page.group(1) in self._refused_urls)
+        return not (page and page.group(1) in reader.refused_urls)
 
     def _refuse_page_of(self, full):
         header = _HEADER_KEY.search(full)
         if header:
-            self._refused_urls.add(header.group(1))
+            self._reader.refused_urls.add(header.group(1))
 
     def _unlink(self, fulls):
         redis = self._redis()
