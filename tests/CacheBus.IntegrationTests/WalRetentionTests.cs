@@ -46,6 +46,7 @@ public sealed class WalRetentionTests(ITestOutputHelper output) : IAsyncLifetime
     private Task<CacheBusService> StartAsync(string heartbeat) => CacheBusService.StartAsync(_database, new Dictionary<string, string?>
     {
         ["CacheBus:Replication:HeartbeatInterval"] = heartbeat,
+        ["CacheBus:Horizon:Interval"] = "00:00:00", // its heartbeats would be the ones under test
         ["CacheBus:Replication:StatusInterval"] = "00:00:00.200",
     });
 

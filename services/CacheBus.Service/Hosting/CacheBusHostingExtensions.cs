@@ -1,6 +1,7 @@
 using CacheBus.Service.Django;
 using CacheBus.Service.Fragments;
 using CacheBus.Service.Health;
+using CacheBus.Service.Horizon;
 using CacheBus.Service.Memcached;
 using CacheBus.Service.Metrics;
 using CacheBus.Service.Redis;
@@ -33,6 +34,9 @@ public static class CacheBusHostingExtensions
         services.AddOptions<RetryOptions>().BindConfiguration(RetryOptions.Section).ValidateOnStart();
         services.AddSingleton<IValidateOptions<RetryOptions>, RetryOptionsValidator>();
         services.AddSingleton<IValidateOptions<RedisOptions>, RedisOptionsValidator>();
+        services.AddOptions<HorizonOptions>().BindConfiguration(HorizonOptions.Section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<HorizonOptions>, HorizonOptionsValidator>();
+        var horizon = builder.Configuration.GetSection(HorizonOptions.Section).Get<HorizonOptions>()?.Enabled ?? true;
         services.AddSingleton<RuleSet>();
         services.AddSingleton<IConnectionMultiplexer>(sp => ConnectToRedis(sp.GetRequiredService<IOptions<ConnectionStringsOptions>>().Value));
         var health = services.AddHealthChecks();
@@ -111,6 +115,14 @@ public static class CacheBusHostingExtensions
             }
             services.AddSingleton<SecondEvictions>();
             services.AddHostedService(sp => sp.GetRequiredService<SecondEvictions>());
+            services.AddSingleton<HorizonTracker>();
+            if (horizon)
+            {
+                services.AddReceiveObserver(sp => sp.GetRequiredService<HorizonTracker>()); // every endpoint: each consumer tag is counted apart
+                services.AddSingleton<HorizonWriter>();
+                services.AddHostedService(sp => sp.GetRequiredService<HorizonWriter>());
+                health.AddCheck<HorizonHealthCheck>("horizon", tags: [CacheBusEndpoints.ReadyTag]);
+            }
         }
 
         // The listener decides what a profile change means for sessions; the consumer applies it with the same keys.

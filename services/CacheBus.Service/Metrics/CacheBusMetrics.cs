@@ -46,6 +46,9 @@ internal static class CacheBusMetrics
     public static readonly Gauge LagSeconds = Prometheus.Metrics.CreateGauge(
         "cachebus_replication_lag_seconds", "Age of the oldest decoded change not yet confirmed by the broker (0 when none).");
 
+    public static readonly Gauge HorizonAge = Prometheus.Metrics.CreateGauge(
+        "cachebus_horizon_age_seconds", "Age of the freshness horizon this consumer last wrote (every change committed before it is applied); before the first, the consumer's uptime.");
+
     public static readonly Gauge RetainedWalBytes = Prometheus.Metrics.CreateGauge(
         "cachebus_slot_retained_wal_bytes", "WAL the slot keeps on the server (server position minus restart position).");
 

@@ -1,5 +1,6 @@
 using System.Threading.Channels;
 using CacheBus.Contracts;
+using CacheBus.Service.Horizon;
 using CacheBus.Service.Metrics;
 using MassTransit;
 using Microsoft.Extensions.Options;
@@ -14,13 +15,15 @@ namespace CacheBus.Service.Replication;
 /// publishes in flight, and reports a WAL position as safe only when every message up to it has been confirmed by the
 /// broker: a transaction's end is confirmed after its last message and every earlier one are confirmed, never before.
 /// Rules are applied here, on the publishing side of the channel, so the decoding loop (the stream's serial ceiling)
-/// does nothing but decode.
+/// does nothing but decode. With the horizon on, each confirmed transaction end may be followed by a tick
+/// (<see cref="HorizonAdvanced"/>): published only once everything before it is confirmed, so it queues behind them.
 /// </summary>
 internal sealed partial class BatchPublisher(
     IBus bus,
     RuleSet rules,
     ReplicationState state,
     IOptions<ReplicationOptions> options,
+    IOptions<HorizonOptions> horizon,
     TimeProvider time,
     ILogger<BatchPublisher> logger,
     SessionPolicy? sessions = null)
@@ -30,6 +33,8 @@ internal sealed partial class BatchPublisher(
     private readonly int _maxBytes = options.Value.MaxMessageBytes;
     private readonly int _maxInFlight = options.Value.MaxPublishesInFlight;
     private readonly TimeSpan _publishTimeout = options.Value.PublishTimeout;
+    private readonly TimeSpan _tickEvery = horizon.Value.Interval / 2; // zero: no ticks
+    private long? _lastTick;
 
     /// <summary>Runs until the reader completes or fails, or a publish fails; <paramref name="confirm"/> gets safe positions in order.</summary>
     public async Task RunAsync(ChannelReader<StreamItem> reader, Action<NpgsqlLogSequenceNumber> confirm, CancellationToken ct)
@@ -37,6 +42,7 @@ internal sealed partial class BatchPublisher(
         var inFlight = new Queue<InFlight>(); // in the order they were started
         var batch = new OutgoingBatch(rules, sessions, _maxBatch, _maxBytes, RowTooLarge);
         NpgsqlLogSequenceNumber? safeEnd = null;
+        DateTimeOffset safeTime = default;
         Task<bool>? waitToRead = null;
         Task? lingering = null;
         long? lastCut = null; // when the last message that ended with a transaction left
@@ -59,6 +65,7 @@ internal sealed partial class BatchPublisher(
                 {
                     batch.EndTransaction();
                     safeEnd = item.CommitEnd;
+                    safeTime = item.CommitTime;
                 }
             }
 
@@ -82,22 +89,22 @@ internal sealed partial class BatchPublisher(
                 var firstCommit = batch.OldestCommit;
                 foreach (var message in batch.Take())
                 {
-                    inFlight.Enqueue(new InFlight(PublishAsync(message, ct), null, firstCommit, message.GetType().Name));
+                    inFlight.Enqueue(new InFlight(PublishAsync(message, ct), null, default, firstCommit, message.GetType().Name));
                 }
 
                 if (safeEnd is not null)
                 {
-                    inFlight.Enqueue(new InFlight(Task.CompletedTask, safeEnd, null, null)); // confirmed once all before it are
+                    inFlight.Enqueue(new InFlight(Task.CompletedTask, safeEnd, safeTime, null, null)); // confirmed once all before it are
                     safeEnd = null;
                 }
             }
 
             if (intent is not null)
             {
-                inFlight.Enqueue(new InFlight(PublishAsync(intent, ct), null, null, nameof(InvalidationRequested)));
+                inFlight.Enqueue(new InFlight(PublishAsync(intent, ct), null, default, null, nameof(InvalidationRequested)));
             }
 
-            await ConfirmCompletedAsync(inFlight, confirm);
+            await ConfirmCompletedAsync(inFlight, confirm, ct);
             if (inFlight.Count >= _maxInFlight)
             {
                 await inFlight.Peek().Publish;
@@ -124,7 +131,7 @@ internal sealed partial class BatchPublisher(
                 if (!more)
                 {
                     await Task.WhenAll(inFlight.Select(p => p.Publish));
-                    await ConfirmCompletedAsync(inFlight, confirm);
+                    await ConfirmCompletedAsync(inFlight, confirm, ct);
                     return;
                 }
             }
@@ -134,9 +141,10 @@ internal sealed partial class BatchPublisher(
     // A publish the broker never confirms fails the session (a TimeoutException) instead of stalling it forever.
     private Task PublishAsync(object message, CancellationToken ct) => bus.Publish(message, ct).WaitAsync(_publishTimeout, ct);
 
-    private async Task ConfirmCompletedAsync(Queue<InFlight> inFlight, Action<NpgsqlLogSequenceNumber> confirm)
+    private async Task ConfirmCompletedAsync(Queue<InFlight> inFlight, Action<NpgsqlLogSequenceNumber> confirm, CancellationToken ct)
     {
         NpgsqlLogSequenceNumber? newest = null;
+        DateTimeOffset newestTime = default;
         while (inFlight.Count > 0 && inFlight.Peek().Publish.IsCompleted)
         {
             var done = inFlight.Dequeue();
@@ -146,12 +154,21 @@ internal sealed partial class BatchPublisher(
                 CacheBusMetrics.MessagesPublished.WithLabels(message).Inc();
             }
 
-            newest = done.SafeEnd ?? newest;
+            if (done.SafeEnd is { } end)
+            {
+                (newest, newestTime) = (end, done.SafeTime);
+            }
         }
 
         if (newest is { } position)
         {
             confirm(position);
+            if (_tickEvery > TimeSpan.Zero && (_lastTick is not { } last || time.GetElapsedTime(last) >= _tickEvery))
+            {
+                _lastTick = time.GetTimestamp();
+                var tick = new HorizonAdvanced { CommitTime = newestTime, CommitLsn = position.ToString() };
+                inFlight.Enqueue(new InFlight(PublishAsync(tick, ct), null, default, null, nameof(HorizonAdvanced)));
+            }
         }
 
         state.OldestUnconfirmedCommit = inFlight.FirstOrDefault(p => p.FirstCommit is not null).FirstCommit;
@@ -166,5 +183,6 @@ internal sealed partial class BatchPublisher(
     [LoggerMessage(LogLevel.Error, "Row {Table} ({Key}) committed at {CommitLsn} is about {Bytes} bytes, more than CacheBus:Replication:MaxMessageBytes ({MaxBytes}): RowsChanged carries it without its values (valuesOmitted); its keys are invalidated as always")]
     private partial void LogRowTooLarge(string table, string key, string commitLsn, int bytes, int maxBytes);
 
-    private readonly record struct InFlight(Task Publish, NpgsqlLogSequenceNumber? SafeEnd, DateTimeOffset? FirstCommit, string? Message);
+    private readonly record struct InFlight(
+        Task Publish, NpgsqlLogSequenceNumber? SafeEnd, DateTimeOffset SafeTime, DateTimeOffset? FirstCommit, string? Message);
 }

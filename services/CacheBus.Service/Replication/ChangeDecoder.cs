@@ -58,7 +58,7 @@ internal sealed class ChangeDecoder(IReadOnlyDictionary<TableName, TableSchema> 
                 break;
             case 'C':
                 reader.Skip(1 + 8); // flags, the commit's LSN
-                _items.Add(StreamItem.Commit(new NpgsqlLogSequenceNumber((ulong)reader.Int64())));
+                _items.Add(StreamItem.Commit(new NpgsqlLogSequenceNumber((ulong)reader.Int64()), _commitTime));
                 break;
             case 'R':
                 ReadRelation(ref reader);

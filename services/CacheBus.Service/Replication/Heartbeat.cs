@@ -1,3 +1,4 @@
+using CacheBus.Service.Horizon;
 using Microsoft.Extensions.Options;
 using Npgsql;
 
@@ -6,12 +7,14 @@ namespace CacheBus.Service.Replication;
 /// <summary>
 /// Writes a tiny transactional message into the WAL every <see cref="ReplicationOptions.HeartbeatInterval"/> while
 /// the listener streams. It reaches the slot as a transaction of its own; its commit is confirmed like any other, so
-/// the slot's position keeps up with a busy database whose published tables are idle.
+/// the slot's position keeps up with a busy database whose published tables are idle, and the freshness horizon
+/// moves (every <see cref="HorizonOptions.Interval"/> when that is shorter).
 /// </summary>
 internal sealed partial class Heartbeat(
     NpgsqlDataSource db,
     ReplicationState state,
     IOptions<ReplicationOptions> options,
+    IOptions<HorizonOptions> horizon,
     TimeProvider time,
     ILogger<Heartbeat> logger) : BackgroundService
 {
@@ -19,12 +22,13 @@ internal sealed partial class Heartbeat(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        if (options.Value.HeartbeatInterval == TimeSpan.Zero)
+        var intervals = new[] { options.Value.HeartbeatInterval, horizon.Value.Interval }.Where(i => i > TimeSpan.Zero).ToList();
+        if (intervals.Count == 0)
         {
             return;
         }
 
-        using var timer = new PeriodicTimer(options.Value.HeartbeatInterval, time);
+        using var timer = new PeriodicTimer(intervals.Min(), time);
         while (await timer.WaitForNextTickAsync(stoppingToken))
         {
             if (!state.Streaming)

@@ -4,11 +4,12 @@ using NpgsqlTypes;
 namespace CacheBus.Service.Replication;
 
 /// <summary>What the decoder hands the publisher: a row change, an application's intent, or the end of a committed transaction.</summary>
-internal readonly record struct StreamItem(RowChange? Change, NpgsqlLogSequenceNumber CommitEnd, InvalidationRequested? Intent = null)
+internal readonly record struct StreamItem(
+    RowChange? Change, NpgsqlLogSequenceNumber CommitEnd, InvalidationRequested? Intent = null, DateTimeOffset CommitTime = default)
 {
     public static StreamItem Row(RowChange change) => new(change, default);
 
-    public static StreamItem Commit(NpgsqlLogSequenceNumber end) => new(null, end);
+    public static StreamItem Commit(NpgsqlLogSequenceNumber end, DateTimeOffset time) => new(null, end, CommitTime: time);
 
     public static StreamItem Requested(InvalidationRequested intent) => new(null, default, intent);
 }

@@ -1,3 +1,4 @@
+using CacheBus.Service.Horizon;
 using System.Threading.Channels;
 using CacheBus.Contracts;
 using CacheBus.Service.Replication;
@@ -113,15 +114,50 @@ public sealed class BatchPublisherTests : IAsyncLifetime
         await QuietAsync();
         Assert.Single(Published()); // the open transaction's keys leave with their commit, together with the held ones
 
-        await _channel.Writer.WriteAsync(StreamItem.Commit(new NpgsqlLogSequenceNumber(300)), TestContext.Current.CancellationToken);
+        await _channel.Writer.WriteAsync(StreamItem.Commit(new NpgsqlLogSequenceNumber(300), _time.GetUtcNow()), TestContext.Current.CancellationToken);
         await ConfirmedAsync(300);
         Assert.Equal([["product:1"], ["product:2", "product:3"]], Published().Select(m => m.Keys));
     }
 
-    private void Start(TimeSpan linger)
+    [Fact]
+    public async Task Horizon_ATickFollowsAConfirmedCommit_AtMostOncePerHalfInterval()
+    {
+        Start(TimeSpan.Zero, horizon: TimeSpan.FromMilliseconds(50));
+        var first = _time.GetUtcNow();
+        await CommitAsync(100, "1");
+        await ConfirmedAsync(100);
+        var tick = Assert.Single(await TicksAsync(1));
+        Assert.Equal((first, new NpgsqlLogSequenceNumber(100).ToString()), (tick.CommitTime, tick.CommitLsn));
+
+        _time.Advance(TimeSpan.FromMilliseconds(10));
+        await CommitAsync(200, "2");
+        await ConfirmedAsync(200);
+        await QuietAsync();
+        Assert.Single(await TicksAsync(1)); // 10 ms after the last tick: the next confirm carries it
+
+        _time.Advance(TimeSpan.FromMilliseconds(15));
+        await CommitAsync(300, "3");
+        await ConfirmedAsync(300);
+        Assert.Equal(_time.GetUtcNow(), (await TicksAsync(2))[^1].CommitTime);
+    }
+
+    private async Task<List<HorizonAdvanced>> TicksAsync(int atLeast)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        List<HorizonAdvanced> ticks;
+        while ((ticks = [.. _harness.Published.Select<HorizonAdvanced>().Select(m => m.Context.Message)]).Count < atLeast)
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"{ticks.Count} ticks published, {atLeast} expected");
+            await Task.Delay(10, TestContext.Current.CancellationToken);
+        }
+
+        return ticks;
+    }
+
+    private void Start(TimeSpan linger, TimeSpan horizon = default)
     {
         var options = Options.Create(new ReplicationOptions { BatchLinger = linger });
-        var publisher = new BatchPublisher(_harness.Bus, Shop, new ReplicationState(), options, _time, Microsoft.Extensions.Logging.Abstractions.NullLogger<BatchPublisher>.Instance);
+        var publisher = new BatchPublisher(_harness.Bus, Shop, new ReplicationState(), options, Options.Create(new HorizonOptions { Interval = horizon }), _time, Microsoft.Extensions.Logging.Abstractions.NullLogger<BatchPublisher>.Instance);
         _running = Task.Run(() => publisher.RunAsync(_channel.Reader, Confirm, _stop.Token));
     }
 
@@ -147,7 +183,7 @@ public sealed class BatchPublisherTests : IAsyncLifetime
     private async Task CommitAsync(ulong end, string id)
     {
         await _channel.Writer.WriteAsync(StreamItem.Row(Product(id)), TestContext.Current.CancellationToken);
-        await _channel.Writer.WriteAsync(StreamItem.Commit(new NpgsqlLogSequenceNumber(end)), TestContext.Current.CancellationToken);
+        await _channel.Writer.WriteAsync(StreamItem.Commit(new NpgsqlLogSequenceNumber(end), _time.GetUtcNow()), TestContext.Current.CancellationToken);
     }
 
     private async Task ConfirmedAsync(ulong end)
