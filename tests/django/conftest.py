@@ -58,6 +58,8 @@ def npgsql_to_psycopg(connection_string):
 # publication nor read a table it was not granted: the admin does both, as a deployment would.
 PUBLISHED_TABLES = ("products", "profiles", "orders")
 PUBLICATION = "cachebus"  # CacheBus:Replication:PublicationName, passed to the service explicitly
+# CacheBus:Horizon:Key and CACHEBUS["HORIZON_KEY"]: this run's own, so no other CacheBus on this Redis moves it.
+HORIZON_KEY = f"cachebus:horizon:{uuid.uuid4().hex[:12]}"
 
 
 def npgsql_with_database(connection_string, database):
@@ -187,6 +189,7 @@ def start_cachebus(postgres, rabbitmq, redis, slot, log):
         "ConnectionStrings__Redis": redis,
         "CacheBus__Replication__SlotName": slot,
         "CacheBus__Replication__PublicationName": PUBLICATION,
+        "CacheBus__Horizon__Key": HORIZON_KEY,
         # The second eviction would delete, 2 s after a product's INSERT, keys a test set afterwards: a broken rule
         # would then still look green. The .NET suite tests the second eviction on its own.
         "CacheBus__Redis__SecondEvictionDelay": "00:00:00",
@@ -242,6 +245,7 @@ def configure_django(db, redis_url):
                       "KEY_PREFIX": "shop", "VERSION": 2}},
         TEMPLATES=[{"BACKEND": "django.template.backends.django.DjangoTemplates", "APP_DIRS": True}],
         USE_I18N=True, LANGUAGE_CODE="en-us", USE_TZ=True, TIME_ZONE="UTC",
+        CACHEBUS={"HORIZON_KEY": HORIZON_KEY},
     )
     django.setup()
 

@@ -214,7 +214,7 @@ def test_a_redis_down_behaves_as_django_redis_does(site, key):
         assert type(raised.value).__name__ == "ConnectionError"
 
 
-@pytest.mark.parametrize("name, value", [("LEASE_WAIT", -1), ("LEASE_TIMEOUT", 0), ("LEASE_WAIT", "soon")])
+@pytest.mark.parametrize("name, value", [("LEASE_WAIT", -1), ("LEASE_TIMEOUT", 0), ("LEASE_WAIT", "soon"), ("MAX_STALENESS", 0)])
 def test_a_bad_lease_setting_is_refused_naming_it(site, name, value):
     from django.core.exceptions import ImproperlyConfigured
     with pytest.raises(ImproperlyConfigured, match=f"CACHEBUS\\['{name}'\\]"):

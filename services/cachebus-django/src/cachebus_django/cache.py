@@ -10,6 +10,10 @@ while that token is still the lease's. CacheBus deletes the lease with the key (
 whose database read may predate the commit is refused and the next reader reads the new row. Values stay as
 django-redis writes them: plain readers, INCR'd namespace generations and CacheBus's own writes are unaffected.
 
+With CACHEBUS["MAX_STALENESS"] (seconds), every read also fetches CacheBus's freshness horizon (the time up to which
+every committed change has been applied) in the same round trip; when the horizon is older than that, the read is
+a miss and its fill is not stored, so a dead, paused or lagging CacheBus costs database reads, never stale ones.
+
 Concurrent misses of one key: one reader holds the lease and fills; the others poll the key for up to
 CACHEBUS["LEASE_WAIT"] seconds, then read the database and store nothing (no stampede of writes, no stale fill).
 What a reader holds (its leases, the keys it must not store) is kept per thread, not per backend instance: Django
@@ -17,6 +21,7 @@ keeps one instance per thread, but cache_page's middleware keeps the instance of
 and every thread uses it. It is given back at the end of each request (request_finished); a lease never given back
 expires after CACHEBUS["LEASE_TIMEOUT"] seconds.
 """
+import collections
 import re
 import secrets
 import threading
@@ -76,6 +81,16 @@ _POLL = 0.01  # seconds between a waiting reader's looks at the key
 _MAX_HELD = 10_000  # leases one thread may hold at once (a loop outside any request never gives them back)
 _thread = threading.local()  # .caches: the backends holding something for this thread's request
 
+# Since the process started: reads turned into misses by MAX_STALENESS ("bypassed", each a database read the cache
+# would have saved) and fills refused because CacheBus evicted the key meanwhile ("refused").
+counts = collections.Counter()
+_counts_lock = threading.Lock()
+
+
+def _count(name, n=1):
+    with _counts_lock:
+        counts[name] += n
+
 
 class _Reader:
     """One thread's part of one backend: what its current request holds."""
@@ -100,6 +115,8 @@ class LeaseRedisCache(RedisCache):
         settings.validate()  # the backend may be used without the app in INSTALLED_APPS, whose ready() does this
         self._lease_ms = max(1, int(settings.cachebus_setting("LEASE_TIMEOUT") * 1000))
         self._lease_wait = settings.cachebus_setting("LEASE_WAIT")
+        self._max_staleness = settings.cachebus_setting("MAX_STALENESS")
+        self._horizon_key = settings.cachebus_setting("HORIZON_KEY")
         self._scripts = None
         self._readers = threading.local()
 
@@ -141,6 +158,7 @@ class LeaseRedisCache(RedisCache):
         redis = self._redis()
         stored = bool(self._call(redis, lambda: self._fill_call(redis, full, token, value, timeout, nx)))
         if not stored:
+            _count("refused")
             self._refuse_page_of(full)
         return stored
 
@@ -164,6 +182,7 @@ class LeaseRedisCache(RedisCache):
             commands.append(None if token is None else full)
         for full, stored in zip(commands, self._call(redis, pipeline.execute)):
             if full is not None and not stored:
+                _count("refused")
                 self._refuse_page_of(full)
         return []
 
@@ -197,17 +216,30 @@ class LeaseRedisCache(RedisCache):
     # The lease protocol -----------------------------------------------------------------------------------------
 
     def _read(self, fulls):
-        """Raw values of the keys found; a lease taken on each key missed, or a wait for the reader who holds it."""
+        """
+        Raw values of the keys found; a lease taken on each key missed, or a wait for the reader who holds it. With
+        MAX_STALENESS, the horizon is read in the same round trip, and a horizon too old turns the read into misses.
+        """
         redis = self._redis()
         miss = self._scripts_for(redis)[0]
         found, pending, deadline = {}, list(fulls), time.monotonic() + self._lease_wait
+        bounded = self._max_staleness is not None
         while True:
             pipeline = redis.pipeline(transaction=False)
+            if bounded:
+                pipeline.get(self._horizon_key)  # its own command: on a cluster it lives in its own slot
             tokens = [self._reader.held.get(full) or secrets.token_hex(8) for full in pending]
             for full, token in zip(pending, tokens):
                 miss(keys=[full, lease_key(full)], args=[token, self._lease_ms], client=pipeline)
+            replies = self._call(redis, pipeline.execute)
+            if bounded:
+                horizon, replies = replies[0], replies[1:]
+                if not self._fresh(horizon):
+                    self._bypass(redis, pending, tokens, replies)
+                    return {}
+                bounded = False  # once per read: waiting for another reader's fill does not look again
             busy = []
-            for full, token, reply in zip(pending, tokens, self._call(redis, pipeline.execute)):
+            for full, token, reply in zip(pending, tokens, replies):
                 if reply[0] is not None:
                     found[full] = reply[0]
                 elif reply[1] == 1:
@@ -221,6 +253,22 @@ class LeaseRedisCache(RedisCache):
                 return found
             time.sleep(_POLL)
             pending = busy
+
+    def _fresh(self, horizon):
+        """Whether every change committed more than MAX_STALENESS ago is applied (PostgreSQL's clock against ours)."""
+        return horizon is not None and time.time() * 1000 - int(horizon) <= self._max_staleness * 1000
+
+    def _bypass(self, redis, fulls, tokens, replies):
+        """CacheBus is down, paused, behind or cut off: what Redis holds may be stale, and a fill would not be evicted."""
+        _count("bypassed", len(fulls))
+        release = self._scripts_for(redis)[2]
+        pipeline = redis.pipeline(transaction=False)
+        for full, token, reply in zip(fulls, tokens, replies):
+            self._reader.held.pop(full, None)
+            if reply[0] is None and reply[1] == 1:
+                release(keys=[lease_key(full)], args=[token], client=pipeline)
+        self._reader.no_store.update(fulls)
+        self._call(redis, pipeline.execute)
 
     def _fill_call(self, client, full, token, value, timeout, nx):
         if timeout is DEFAULT_TIMEOUT:

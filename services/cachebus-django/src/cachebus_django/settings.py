@@ -34,6 +34,10 @@ DEFAULTS = {
     # database itself (and stores nothing).
     "LEASE_TIMEOUT": 10.0,
     "LEASE_WAIT": 0.1,
+    # Seconds a read through LeaseRedisCache may lag the database: when CacheBus's freshness horizon (HORIZON_KEY,
+    # CacheBus:Horizon:Key) is older, the read is a miss and stores nothing. None: reads do not look at the horizon.
+    "MAX_STALENESS": None,
+    "HORIZON_KEY": "cachebus:horizon",
     # Models whose saves and deletes become intents: {"app.Model": {"keys": [...], "tags": [...], "namespaces": [...]}}.
     "MODELS": {},
 }
@@ -66,6 +70,8 @@ def validate():
         number(name, 0, 3600, low_included=True)
     number("LEASE_TIMEOUT", 0, 3600, low_included=False)
     number("LEASE_WAIT", 0, 5, low_included=True)
+    if cachebus_setting("MAX_STALENESS") is not None:
+        number("MAX_STALENESS", 0, 3600, low_included=False)
     limit = cachebus_setting("REQUEST_FLUSH_LIMIT")
     if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1:
         problems.append(f"CACHEBUS['REQUEST_FLUSH_LIMIT']: {limit!r} must be a whole number of at least 1")
