@@ -5,6 +5,7 @@ the shop CacheBus's rules describe: cachebus_django's LeaseRedisCache (django-re
 on the same keys, the shop without leases. The servers' addresses come from `compose/local/servers.sh env`; without them every test
 errors, none is skipped.
 """
+import contextlib
 import os
 import pathlib
 import shutil
@@ -79,8 +80,17 @@ def wait_until(condition, what, timeout=15.0):
 class Shop:
     """The test's handle on the running system: SQL on the real database, the CacheBus process."""
 
-    def __init__(self, sql, process, log):
-        self.sql, self.process, self.log = sql, process, log
+    def __init__(self, sql, start, log):
+        self.sql, self._start, self.log = sql, start, log
+        self.process = start()
+
+    def kill(self):
+        """SIGKILL, as a crash or an OOM kill: nothing is flushed, the slot replays what was not confirmed."""
+        self.process.kill()
+        self.process.wait()
+
+    def start(self):
+        self.process = self._start()
 
     def execute(self, statement, *params):
         """One committed transaction (autocommit), written past Django: only CacheBus can notice it."""
@@ -109,6 +119,12 @@ class Shop:
 
 @pytest.fixture(scope="session")
 def database():
+    with fresh_database() as name:
+        yield name
+
+
+@contextlib.contextmanager
+def fresh_database():
     """
     A fresh database with the demo schema, created by the admin role, published and readable by the service role;
     its name is also the slot's (lower case, unique).
@@ -136,6 +152,12 @@ def database():
 
 @pytest.fixture(scope="session")
 def rabbitmq():
+    with own_vhost() as uri:
+        yield uri
+
+
+@contextlib.contextmanager
+def own_vhost():
     """
     A virtual host of our own. Every CacheBus consumes from one fixed queue, cachebus-redis-eviction: on a shared
     vhost another CacheBus (the .NET tests, run.sh) takes our messages and applies its own rules to them.
@@ -160,6 +182,12 @@ def rabbitmqctl(*args):
 
 @pytest.fixture(scope="session")
 def shop(database, rabbitmq, tmp_path_factory):
+    with running_shop(database, rabbitmq, tmp_path_factory.mktemp("cachebus") / "cachebus.log") as shop:
+        yield shop  # pytest keeps the last three runs' logs
+
+
+@contextlib.contextmanager
+def running_shop(database, rabbitmq, log):
     # Django and the test's SQL are the app (the admin role, which owns the tables); CacheBus is the service role.
     app = dict(npgsql_to_psycopg(required("CACHEBUS_PG_ADMIN")), dbname=database)
     if not SERVICE_DLL.exists():
@@ -167,15 +195,14 @@ def shop(database, rabbitmq, tmp_path_factory):
     configure_django(app, required("CACHEBUS_REDIS_URL"))
     connection = psycopg2.connect(**app)
     connection.autocommit = True
-    log = tmp_path_factory.mktemp("cachebus") / "cachebus.log"  # pytest keeps the last three runs' logs
-    process = start_cachebus(npgsql_with_database(required("CACHEBUS_PG"), database), rabbitmq,
-                             required("CACHEBUS_REDIS"), database, log)
+    postgres = npgsql_with_database(required("CACHEBUS_PG"), database)
+    shop = Shop(connection, lambda: start_cachebus(postgres, rabbitmq, required("CACHEBUS_REDIS"), database, log), log)
+    shop.app = app  # psycopg2's arguments, for a connection of one's own
     try:
-        shop = Shop(connection, process, log)
         shop.wait(lambda: slot_active(connection, database), "CacheBus streaming from its slot", timeout=60)
         yield shop
     finally:
-        stop(process)
+        stop(shop.process)
         connection.close()
         close_django_connections()
 
@@ -194,7 +221,7 @@ def start_cachebus(postgres, rabbitmq, redis, slot, log):
         # would then still look green. The .NET suite tests the second eviction on its own.
         "CacheBus__Redis__SecondEvictionDelay": "00:00:00",
     })
-    with log.open("w") as out:  # a file, not a pipe nobody reads: a full pipe would block the service's logging
+    with log.open("a") as out:  # a file, not a pipe nobody reads: a full pipe would block the service's logging
         return subprocess.Popen(["dotnet", str(SERVICE_DLL)], cwd=SERVICE_DLL.parent, env=env,
                                 stdout=out, stderr=subprocess.STDOUT)
 

@@ -137,6 +137,7 @@ public static class CacheBusHostingExtensions
             services.AddSingleton<ReplicationState>();
             services.AddSingleton<BusStarted>();
             services.AddBusObserver(sp => sp.GetRequiredService<BusStarted>());
+            services.AddSingleton<CommitVisibility>();
             services.AddSingleton<BatchPublisher>();
             services.AddSingleton<SlotGuard>();
             services.AddHostedService<ReplicationListener>();

@@ -26,7 +26,8 @@ internal sealed partial class BatchPublisher(
     IOptions<HorizonOptions> horizon,
     TimeProvider time,
     ILogger<BatchPublisher> logger,
-    SessionPolicy? sessions = null)
+    SessionPolicy? sessions = null,
+    CommitVisibility? visibility = null)
 {
     private readonly TimeSpan _linger = options.Value.BatchLinger;
     private readonly int _maxBatch = options.Value.MaxBatchSize;
@@ -46,6 +47,7 @@ internal sealed partial class BatchPublisher(
         Task<bool>? waitToRead = null;
         Task? lingering = null;
         long? lastCut = null; // when the last message that ended with a transaction left
+        var xids = new HashSet<uint>(); // transactions with changes or intents in what leaves next
         while (true)
         {
             // Take what is already decoded, up to a full batch: under load batches grow, when idle they leave at once.
@@ -56,10 +58,12 @@ internal sealed partial class BatchPublisher(
                 if (item.Change is { } change)
                 {
                     batch.Add(change);
+                    xids.Add(item.Xid);
                 }
                 else if (item.Intent is { } requested)
                 {
                     intent = requested;
+                    xids.Add(item.Xid);
                 }
                 else
                 {
@@ -84,6 +88,12 @@ internal sealed partial class BatchPublisher(
             }
             else if (mayCut)
             {
+                if (visibility is not null && xids.Count > 0)
+                {
+                    await visibility.WaitAsync(xids, ct); // an eviction before readers see the commit would be undone
+                }
+
+                xids.Clear();
                 lastCut = batch.IsEmpty ? lastCut : time.GetTimestamp();
                 lingering = null;
                 var firstCommit = batch.OldestCommit;

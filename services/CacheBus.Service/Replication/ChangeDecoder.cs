@@ -100,7 +100,7 @@ internal sealed class ChangeDecoder(IReadOnlyDictionary<TableName, TableSchema> 
                 reader.Skip(1 + 8); // flags (transactional), the message's LSN
                 if (reader.String() == IntentPrefix)
                 {
-                    _items.Add(StreamItem.Requested(ReadIntent(reader.Bytes(reader.Int32()))));
+                    _items.Add(StreamItem.Requested(ReadIntent(reader.Bytes(reader.Int32())), _xid));
                 }
 
                 break;

@@ -93,7 +93,7 @@ public sealed class BatchPublisherTests : IAsyncLifetime
         await ConfirmedAsync(100);
 
         await CommitAsync(200, "2");
-        await _channel.Writer.WriteAsync(StreamItem.Requested(new InvalidationRequested { Keys = ["page:/"] }), TestContext.Current.CancellationToken);
+        await _channel.Writer.WriteAsync(StreamItem.Requested(new InvalidationRequested { Keys = ["page:/"] }, 7), TestContext.Current.CancellationToken);
 
         await ConfirmedAsync(200);
         Assert.Equal(2, Published().Count);

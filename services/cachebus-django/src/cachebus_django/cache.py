@@ -311,9 +311,11 @@ class LeaseRedisCache(RedisCache):
         redis = self._redis()
         pipeline = redis.pipeline(transaction=False)
         for full in fulls:
+            # The lease first: deleted after the key, a fill in flight could store the old value in between. Its own
+            # command: on a cluster it may live in another slot.
+            pipeline.unlink(lease_key(full))
             pipeline.unlink(full)
-            pipeline.unlink(lease_key(full))  # its own command: on a cluster it may be in another slot
-        return sum(self._call(redis, pipeline.execute)[0::2])
+        return sum(self._call(redis, pipeline.execute)[1::2])
 
     # Plumbing -------------------------------------------------------------------------------------------------
 
