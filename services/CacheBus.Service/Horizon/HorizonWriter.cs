@@ -16,6 +16,8 @@ internal sealed partial class HorizonWriter(
         if tonumber(redis.call('GET', @key) or '0') < tonumber(@ms) then redis.call('SET', @key, @ms) end
         """);
 
+    private static HorizonWriter? s_reported; // the gauge is process-wide: the writer of the host running now reports
+    private static int s_callback;
     private readonly DateTimeOffset _started = time.GetUtcNow();
     private DateTimeOffset? _written;
 
@@ -26,8 +28,25 @@ internal sealed partial class HorizonWriter(
 
     public override Task StartAsync(CancellationToken cancellationToken)
     {
-        Prometheus.Metrics.DefaultRegistry.AddBeforeCollectCallback(() => CacheBusMetrics.HorizonAge.Set(Age.TotalSeconds));
+        s_reported = this;
+        if (Interlocked.Exchange(ref s_callback, 1) == 0)
+        {
+            Prometheus.Metrics.DefaultRegistry.AddBeforeCollectCallback(() =>
+            {
+                if (s_reported is { } writer)
+                {
+                    CacheBusMetrics.HorizonAge.Set(writer.Age.TotalSeconds);
+                }
+            });
+        }
+
         return base.StartAsync(cancellationToken);
+    }
+
+    public override Task StopAsync(CancellationToken cancellationToken)
+    {
+        Interlocked.CompareExchange(ref s_reported, null, this);
+        return base.StopAsync(cancellationToken);
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
