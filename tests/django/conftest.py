@@ -180,6 +180,19 @@ def rabbitmqctl(*args):
     subprocess.run(["rabbitmqctl", "-q", "-n", node, *args], check=True, capture_output=True, timeout=60)
 
 
+@pytest.fixture()
+def redis(shop):
+    """The cache's own Redis connection, to see keys as they are."""
+    from django_redis import get_redis_connection
+    return get_redis_connection("default")
+
+
+@pytest.fixture()
+def client(shop):
+    from django.test import Client
+    return Client(HTTP_HOST="shop.example.com")
+
+
 @pytest.fixture(scope="session")
 def shop(database, rabbitmq, tmp_path_factory):
     with running_shop(database, rabbitmq, tmp_path_factory.mktemp("cachebus") / "cachebus.log") as shop:

@@ -14,18 +14,6 @@ def cache(shop):
     return cache
 
 
-@pytest.fixture()
-def redis(shop):
-    from django_redis import get_redis_connection
-    return get_redis_connection("default")
-
-
-@pytest.fixture()
-def client(shop):
-    from django.test import Client
-    return Client(HTTP_HOST="shop.example.com")
-
-
 def new_category():
     return uuid.uuid4().int % 10**12
 

@@ -24,12 +24,6 @@ def bounded(shop):
         return LeaseRedisCache(options["LOCATION"], options)
 
 
-@pytest.fixture()
-def redis(shop):
-    from django_redis import get_redis_connection
-    return get_redis_connection("default")
-
-
 def test_reads_bypass_the_cache_while_cachebus_is_paused_and_use_it_again_when_it_resumes(shop, bounded, redis):
     from cachebus_django import cache as backend
     key = f"bounded:{uuid.uuid4().hex}"

@@ -18,18 +18,6 @@ def caches(shop):
     return caches
 
 
-@pytest.fixture()
-def redis(shop):
-    from django_redis import get_redis_connection
-    return get_redis_connection("default")
-
-
-@pytest.fixture()
-def client(shop):
-    from django.test import Client
-    return Client(HTTP_HOST="shop.example.com")
-
-
 def price(product):
     from shop.models import Product
     return Product.objects.get(id=product).price

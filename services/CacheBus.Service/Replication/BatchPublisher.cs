@@ -42,8 +42,7 @@ internal sealed partial class BatchPublisher(
     {
         var inFlight = new Queue<InFlight>(); // in the order they were started
         var batch = new OutgoingBatch(rules, sessions, _maxBatch, _maxBytes, RowTooLarge);
-        NpgsqlLogSequenceNumber? safeEnd = null;
-        DateTimeOffset safeTime = default;
+        SafePoint? safe = null;
         Task<bool>? waitToRead = null;
         Task? lingering = null;
         long? lastCut = null; // when the last message that ended with a transaction left
@@ -68,8 +67,7 @@ internal sealed partial class BatchPublisher(
                 else
                 {
                     batch.EndTransaction();
-                    safeEnd = item.CommitEnd;
-                    safeTime = item.CommitTime;
+                    safe = new SafePoint(item.CommitEnd, item.CommitTime);
                 }
             }
 
@@ -99,19 +97,19 @@ internal sealed partial class BatchPublisher(
                 var firstCommit = batch.OldestCommit;
                 foreach (var message in batch.Take())
                 {
-                    inFlight.Enqueue(new InFlight(PublishAsync(message, ct), null, default, firstCommit, message.GetType().Name));
+                    inFlight.Enqueue(new InFlight(PublishAsync(message, ct), null, firstCommit, message.GetType().Name));
                 }
 
-                if (safeEnd is not null)
+                if (safe is not null)
                 {
-                    inFlight.Enqueue(new InFlight(Task.CompletedTask, safeEnd, safeTime, null, null)); // confirmed once all before it are
-                    safeEnd = null;
+                    inFlight.Enqueue(new InFlight(Task.CompletedTask, safe, null, null)); // confirmed once all before it are
+                    safe = null;
                 }
             }
 
             if (intent is not null)
             {
-                inFlight.Enqueue(new InFlight(PublishAsync(intent, ct), null, default, null, nameof(InvalidationRequested)));
+                inFlight.Enqueue(new InFlight(PublishAsync(intent, ct), null, null, nameof(InvalidationRequested)));
             }
 
             await ConfirmCompletedAsync(inFlight, confirm, ct);
@@ -153,8 +151,7 @@ internal sealed partial class BatchPublisher(
 
     private async Task ConfirmCompletedAsync(Queue<InFlight> inFlight, Action<NpgsqlLogSequenceNumber> confirm, CancellationToken ct)
     {
-        NpgsqlLogSequenceNumber? newest = null;
-        DateTimeOffset newestTime = default;
+        SafePoint? newest = null;
         while (inFlight.Count > 0 && inFlight.Peek().Publish.IsCompleted)
         {
             var done = inFlight.Dequeue();
@@ -164,20 +161,17 @@ internal sealed partial class BatchPublisher(
                 CacheBusMetrics.MessagesPublished.WithLabels(message).Inc();
             }
 
-            if (done.SafeEnd is { } end)
-            {
-                (newest, newestTime) = (end, done.SafeTime);
-            }
+            newest = done.Safe ?? newest;
         }
 
-        if (newest is { } position)
+        if (newest is { } point)
         {
-            confirm(position);
+            confirm(point.End);
             if (_tickEvery > TimeSpan.Zero && (_lastTick is not { } last || time.GetElapsedTime(last) >= _tickEvery))
             {
                 _lastTick = time.GetTimestamp();
-                var tick = new HorizonAdvanced { CommitTime = newestTime, CommitLsn = position.ToString() };
-                inFlight.Enqueue(new InFlight(PublishAsync(tick, ct), null, default, null, nameof(HorizonAdvanced)));
+                var tick = new HorizonAdvanced { CommitTime = point.Time, CommitLsn = point.End.ToString() };
+                inFlight.Enqueue(new InFlight(PublishAsync(tick, ct), null, null, nameof(HorizonAdvanced)));
             }
         }
 
@@ -193,6 +187,8 @@ internal sealed partial class BatchPublisher(
     [LoggerMessage(LogLevel.Error, "Row {Table} ({Key}) committed at {CommitLsn} is about {Bytes} bytes, more than CacheBus:Replication:MaxMessageBytes ({MaxBytes}): RowsChanged carries it without its values (valuesOmitted); its keys are invalidated as always")]
     private partial void LogRowTooLarge(string table, string key, string commitLsn, int bytes, int maxBytes);
 
-    private readonly record struct InFlight(
-        Task Publish, NpgsqlLogSequenceNumber? SafeEnd, DateTimeOffset SafeTime, DateTimeOffset? FirstCommit, string? Message);
+    private readonly record struct InFlight(Task Publish, SafePoint? Safe, DateTimeOffset? FirstCommit, string? Message);
+
+    // A transaction's end and commit time: safe to confirm (and to tick) once everything before it is confirmed.
+    private readonly record struct SafePoint(NpgsqlLogSequenceNumber End, DateTimeOffset Time);
 }

@@ -205,9 +205,7 @@ class LeaseRedisCache(RedisCache):
         if reader is None or not reader.held:
             return
         redis = self._redis()
-        pipeline = redis.pipeline(transaction=False)
-        for full, token in reader.held.items():
-            self._scripts_for(redis)[2](keys=[lease_key(full)], args=[token], client=pipeline)
+        pipeline = self._release(redis, reader.held.items())
         try:
             pipeline.execute()
         except _main_exceptions as error:  # each lease expires on its own: a response is not failed for this
@@ -261,20 +259,25 @@ class LeaseRedisCache(RedisCache):
     def _bypass(self, redis, fulls, tokens, replies):
         """CacheBus is down, paused, behind or cut off: what Redis holds may be stale, and a fill would not be evicted."""
         _count("bypassed", len(fulls))
-        release = self._scripts_for(redis)[2]
-        pipeline = redis.pipeline(transaction=False)
-        for full, token, reply in zip(fulls, tokens, replies):
+        for full in fulls:
             self._reader.held.pop(full, None)
-            if reply[0] is None and reply[1] == 1:
-                release(keys=[lease_key(full)], args=[token], client=pipeline)
         self._reader.no_store.update(fulls)
-        self._call(redis, pipeline.execute)
+        taken = [(full, token) for full, token, reply in zip(fulls, tokens, replies) if reply[0] is None and reply[1] == 1]
+        self._call(redis, self._release(redis, taken).execute)
+
+    def _release(self, redis, leases):
+        """A pipeline giving back each (full key, token) lease that is still that token's."""
+        pipeline = redis.pipeline(transaction=False)
+        for full, token in leases:
+            self._scripts_for(redis)[2](keys=[lease_key(full)], args=[token], client=pipeline)
+        return pipeline
 
     def _fill_call(self, client, full, token, value, timeout, nx):
         if timeout is DEFAULT_TIMEOUT:
             timeout = self.default_timeout
         if timeout is not None and timeout <= 0:  # django-redis deletes for these; a fill then stores nothing
-            return self._scripts_for(client)[2](keys=[lease_key(full)], args=[token], client=client) and 0
+            self._scripts_for(client)[2](keys=[lease_key(full)], args=[token], client=client)
+            return 0
         ms = "" if timeout is None else int(timeout * 1000)
         return self._scripts_for(client)[1](
             keys=[full, lease_key(full)], args=[token, self.client.encode(value), ms, "1" if nx else "0"], client=client)
